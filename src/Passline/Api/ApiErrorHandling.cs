@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Passline.Api;
+
+/// <summary>
+/// Whatever fails outside a handler — an unknown route, a wrong method, an exception — still answers with
+/// the SPEC 2.1 JSON shape, never an HTML page or a stack trace.
+/// </summary>
+public static class ApiErrorHandling
+{
+    public static IApplicationBuilder UseApiErrors(this IApplicationBuilder app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context =>
+            {
+                var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var error = exception is BadHttpRequestException bad
+                    ? bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.Status(bad.StatusCode, "The request could not be read.")
+                    : ApiError.ServerError();
+                return error.ExecuteAsync(context);
+            },
+        });
+
+        app.UseStatusCodePages(context =>
+        {
+            var response = context.HttpContext.Response;
+            var message = response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => "Not found.",
+                StatusCodes.Status405MethodNotAllowed => "Method not allowed.",
+                _ => ReasonPhrase(response.StatusCode),
+            };
+            return ApiError.Status(response.StatusCode, message).ExecuteAsync(context.HttpContext);
+        });
+        return app;
+    }
+
+    private static string ReasonPhrase(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase + "." : "Error.";
+}

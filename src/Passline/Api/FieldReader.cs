@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Passline.Api;
+
+/// <summary>
+/// Reads typed fields from a JSON request object and collects one validation message per
+/// offending field, keyed by its dotted path (<c>message.success</c>), for a 422 (SPEC 2.1).
+/// A JSON <c>null</c> counts as absent, so clients may send every optional field.
+/// </summary>
+public sealed class FieldReader
+{
+    private readonly Dictionary<string, string[]> errors = new(StringComparer.Ordinal);
+
+    public bool HasErrors => errors.Count > 0;
+
+    public ApiError ToError() => ApiError.Invalid(errors);
+
+    public void Fail(string field, string message) => errors.TryAdd(field, [message]);
+
+    /// <summary>The value of the first of <paramref name="names"/> present in <paramref name="obj"/>, and which name it was.</summary>
+    public static (JsonElement Value, string Name)? Find(JsonElement obj, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+            {
+                return (value, name);
+            }
+        }
+
+        return null;
+    }
+
+    public int? Integer(JsonElement obj, string name, string path, int min, int max)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        long number = 0;
+        var ok = value.ValueKind switch
+        {
+            JsonValueKind.Number => value.TryGetInt64(out number),
+            JsonValueKind.String => long.TryParse(TextOf(value), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number),
+            _ => false,
+        };
+        if (ok && number >= min && number <= max)
+        {
+            return (int)number;
+        }
+
+        Fail(path, $"The {path} must be an integer between {min} and {max}.");
+        return null;
+    }
+
+    public string? String(JsonElement obj, string name, string path, int minLength, int maxLength)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return String(value, path, minLength, maxLength);
+    }
+
+    public string? String(JsonElement value, string path, int minLength, int maxLength)
+    {
+        if (TextOf(value) is { } text)
+        {
+            var length = CountCharacters(text);
+            if (length >= minLength && length <= maxLength)
+            {
+                return text;
+            }
+        }
+
+        Fail(path, $"The {path} must be a string of {minLength} to {maxLength} characters.");
+        return null;
+    }
+
+    public bool? Boolean(JsonElement obj, string name, string path)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            case JsonValueKind.Number when value.TryGetInt32(out var n) && n is 0 or 1:
+                return n == 1;
+            case JsonValueKind.String when TextOf(value) is "1" or "0" or "true" or "false":
+                return TextOf(value) is "1" or "true";
+            default:
+                Fail(path, $"The {path} field must be true or false.");
+                return null;
+        }
+    }
+
+    /// <summary>A nested object, or null when absent; anything else is an error.</summary>
+    public JsonElement? Object(JsonElement obj, string name, string path)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            return value;
+        }
+
+        Fail(path, $"The {path} must be an object.");
+        return null;
+    }
+
+    /// <summary>
+    /// The string value, or null when the element is not a string or is not valid text
+    /// (an escaped lone surrogate such as <c>"\ud800"</c> parses as JSON but is no string).
+    /// </summary>
+    public static string? TextOf(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Length as a person counts it: Unicode scalar values, so an emoji is one character.</summary>
+    private static int CountCharacters(string text)
+    {
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes())
+        {
+            count++;
+        }
+
+        return count;
+    }
+}

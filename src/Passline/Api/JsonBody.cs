@@ -1,0 +1,92 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Passline.Api;
+
+/// <summary>
+/// Reads an API request body as a JSON object, turning every way it can be wrong into the
+/// SPEC 2.1 answer: 413 over 64 KiB, 415 not JSON, 400 not valid JSON or not an object.
+/// Fields are then read with <see cref="FieldReader"/>, so that a wrong type is a 422 naming the field.
+/// </summary>
+public static class JsonBody
+{
+    public const int MaxBytes = 64 * 1024;
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32 };
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    public static async Task<(JsonElement Body, ApiError? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return (default, ApiError.TooLarge());
+        }
+
+        if (request.ContentLength > 0 && !IsJson(request.ContentType))
+        {
+            return (default, ApiError.UnsupportedMediaType());
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxBytes + 1);
+        try
+        {
+            var length = 0;
+            try
+            {
+                int read;
+                while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
+                {
+                    length += read;
+                }
+            }
+            catch (BadHttpRequestException e)
+            {
+                return (default, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.BadRequest("The request body could not be read."));
+            }
+
+            if (length > MaxBytes)
+            {
+                return (default, ApiError.TooLarge());
+            }
+
+            // Every field of generate-link is optional, so an empty POST (curl -X POST) means "all defaults".
+            if (length == 0)
+            {
+                return (EmptyObject, null);
+            }
+
+            if (!IsJson(request.ContentType))
+            {
+                return (default, ApiError.UnsupportedMediaType());
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(buffer.AsMemory(0, length), ParseOptions);
+                return document.RootElement.ValueKind == JsonValueKind.Object
+                    ? (document.RootElement.Clone(), null)
+                    : (default, ApiError.BadRequest("The request body must be a JSON object."));
+            }
+            catch (JsonException)
+            {
+                return (default, ApiError.BadRequest("The request body is not valid JSON."));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return false;
+        }
+
+        var mediaType = contentType.Split(';', 2)[0].Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+}

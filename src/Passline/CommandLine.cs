@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Passline.Api;
+using Passline.Instances;
+using Passline.Storage;
+
+namespace Passline;
+
+/// <summary>
+/// The executable's commands besides <c>serve</c> (SPEC 8): <c>migrate</c>, <c>instance</c>, <c>token</c>, <c>secret</c>.
+/// Tokens a command does not know are configuration (<c>--ConnectionStrings:Passline=...</c>), read from the same
+/// sources as <c>serve</c>, so a command writes to the database that the server uses.
+/// </summary>
+public static class PasslineCommandLine
+{
+    private static readonly string[] Commands = ["migrate", "instance", "token", "secret", "--help", "-h", "-?", "help", "--version"];
+
+    private static readonly JsonSerializerOptions Output = new(ApiJson.Options) { WriteIndented = true };
+
+    public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
+
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var root = new RootCommand("Passline: passwordless login and phone verification over WhatsApp.");
+        root.Subcommands.Add(new Command("serve", "Run the HTTP server (the default when no command is given)."));
+        root.Subcommands.Add(Migrate());
+        root.Subcommands.Add(InstanceCommands.Instance());
+        root.Subcommands.Add(InstanceCommands.Token());
+        root.Subcommands.Add(InstanceCommands.Secret());
+        return root.Parse(args is ["help", .. var rest] ? [.. rest, "--help"] : args).InvokeAsync();
+    }
+
+    private static Command Migrate()
+    {
+        var command = new Command("migrate", "Apply pending database migrations and exit.");
+        AcceptConfiguration(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, (_, _, _) => Task.FromResult(Done("Database is up to date.")), cancellationToken, forceMigrate: true));
+        return command;
+    }
+
+    public static void AcceptConfiguration(Command command) => command.TreatUnmatchedTokensAsErrors = false;
+
+    /// <summary>Runs a command's work on the configured database, migrating first unless that is switched off.</summary>
+    public static async Task<int> RunAsync(
+        ParseResult parse, Func<PasslineDb, TimeProvider, CancellationToken, Task<int>> work, CancellationToken cancellationToken, bool forceMigrate = false)
+    {
+        var builder = WebApplication.CreateBuilder([.. parse.UnmatchedTokens]);
+
+        // stdout carries the command's JSON; diagnostics go to stderr.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddPasslineStorage(builder.Configuration);
+        await using var app = builder.Build();
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+        if (forceMigrate || app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.AutoMigrate)
+        {
+            await DatabaseStartup.MigrateAsync(db, cancellationToken);
+        }
+
+        return await work(db, TimeProvider.System, cancellationToken);
+    }
+
+    public static int Print(object value)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(value, Output));
+        return 0;
+    }
+
+    public static int Done(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 0;
+    }
+
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 2;
+    }
+}

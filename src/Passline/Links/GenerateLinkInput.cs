@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Passline.Api;
+using Passline.Callbacks;
+using Passline.Channels;
+using Passline.Instances;
+
+namespace Passline.Links;
+
+/// <summary>The body of <c>POST /generate-link</c>, validated field by field per SPEC 2.2.</summary>
+public sealed record GenerateLinkInput(
+    int Expires,
+    string Name,
+    string? ChatId,
+    string Prompt,
+    string Success,
+    string Failed,
+    string Expired,
+    string? CallbackSuccess,
+    string? CallbackFailed,
+    string? Redirect)
+{
+    public const int DefaultExpires = 1800;
+
+    public static (GenerateLinkInput? Input, ApiError? Error) Read(JsonElement body, Instance instance, bool allowPrivateNetworks)
+    {
+        var fields = new FieldReader();
+        var expires = fields.Integer(body, "expires", "expires", 60, 86400) ?? DefaultExpires;
+        var name = fields.String(body, "name", "name", 1, 100) ?? instance.Name;
+
+        string? chatId = null;
+        if (FieldReader.Find(body, "chatId", "chat_id") is var (chatValue, chatField))
+        {
+            chatId = FieldReader.TextOf(chatValue) is { } text ? Channels.ChatId.Normalize(text) : null;
+            if (chatId is null)
+            {
+                fields.Fail(chatField, $"The {chatField} must be a WhatsApp user's chat id or phone number, such as 201063178738@c.us or +20 106 317 8738.");
+            }
+        }
+
+        string? prompt = null, success = null, failed = null, expired = null;
+        if (fields.Object(body, "message", "message") is { } message)
+        {
+            prompt = fields.String(message, "prompt", "message.prompt", 1, 500);
+            if (prompt is not null && prompt.AsSpan().IndexOfAny('[', ']') >= 0)
+            {
+                fields.Fail("message.prompt", "The message.prompt must not contain [ or ].");
+            }
+
+            success = fields.String(message, "success", "message.success", 1, 1000);
+            if (success is not null && !success.Contains("{link}", StringComparison.Ordinal))
+            {
+                fields.Fail("message.success", "The message.success must contain {link}.");
+            }
+
+            failed = fields.String(message, "failed", "message.failed", 1, 1000);
+            expired = fields.String(message, "expired", "message.expired", 1, 1000);
+        }
+
+        string? callbackSuccess = null, callbackFailed = null;
+        if (fields.Object(body, "callback", "callback") is { } callback)
+        {
+            callbackSuccess = CallbackUrl(fields, callback, "success", allowPrivateNetworks);
+            callbackFailed = CallbackUrl(fields, callback, "failed", allowPrivateNetworks);
+        }
+
+        var redirect = fields.String(body, "redirect", "redirect", 1, NetworkGuard.MaxUrlLength);
+        if (redirect is not null)
+        {
+            var origin = InstanceAdmin.Origin(redirect);
+            if (origin is null)
+            {
+                fields.Fail("redirect", "The redirect must be an absolute http or https URL.");
+            }
+            else if (!instance.RedirectOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+            {
+                fields.Fail("redirect", $"The redirect origin {origin} is not among this instance's allowed redirect origins.");
+            }
+        }
+
+        if (fields.HasErrors)
+        {
+            return (null, fields.ToError());
+        }
+
+        return (new GenerateLinkInput(
+            expires, name, chatId,
+            prompt ?? MessageTemplates.Prompt, success ?? MessageTemplates.Success,
+            failed ?? MessageTemplates.Failed, expired ?? MessageTemplates.Expired,
+            callbackSuccess, callbackFailed, redirect), null);
+    }
+
+    private static string? CallbackUrl(FieldReader fields, JsonElement callback, string name, bool allowPrivateNetworks)
+    {
+        var path = "callback." + name;
+        var url = fields.String(callback, name, path, 1, NetworkGuard.MaxUrlLength);
+        if (url is not null && NetworkGuard.CheckUrl(url, allowPrivateNetworks) is { } problem)
+        {
+            fields.Fail(path, $"The {path} {problem}");
+            return null;
+        }
+
+        return url;
+    }
+}

@@ -1,0 +1,132 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Passline.Api;
+using Passline.Callbacks;
+using Passline.Channels;
+using Passline.Instances;
+using Passline.Storage;
+
+namespace Passline.Links;
+
+/// <summary><c>POST /generate-link</c> and <c>GET /requests/{uuid}</c> (SPEC 2.2, 2.4).</summary>
+public static class LinkApi
+{
+    private const int CodeAttempts = 5;
+
+    public static IEndpointRouteBuilder MapLinkApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
+        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink");
+        group.MapGet("/requests/{uuid}", GetRequest).WithName("GetRequest");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ApiResponse<LinkRequestData>>, ApiError>> GenerateLink(
+        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, ILogger<OtpRequest> logger)
+    {
+        var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var instance = context.AuthenticatedInstance();
+        var (input, invalid) = GenerateLinkInput.Read(body, instance, callbacks.Value.AllowPrivateNetworks);
+        if (input is null)
+        {
+            return invalid!;
+        }
+
+        // Second precision, so that what is stored is what the response shows and expires_at - created_at == expires.
+        var now = TruncateToSeconds(time.GetUtcNow());
+        var request = new OtpRequest
+        {
+            Id = Guid.CreateVersion7(now),
+            InstanceId = instance.Id,
+            OtpType = OtpTypes.Link,
+            Code = LinkCodes.New(),
+            Status = OtpStatuses.Pending,
+            Name = input.Name,
+            BoundChatId = input.ChatId,
+            ChatId = input.ChatId,
+            Phone = input.ChatId is null ? null : ChatId.Phone(input.ChatId),
+            PromptMessage = input.Prompt,
+            SuccessMessage = input.Success,
+            FailedMessage = input.Failed,
+            ExpiredMessage = input.Expired,
+            CallbackSuccess = input.CallbackSuccess,
+            CallbackFailed = input.CallbackFailed,
+            Redirect = input.Redirect,
+            CreatedAt = now,
+            ExpiresAt = now.AddSeconds(input.Expires),
+        };
+        db.OtpRequests.Add(request);
+
+        // The code must be unique among the instance's open requests; the partial unique index decides races.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await db.SaveChangesAsync(context.RequestAborted);
+                break;
+            }
+            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
+            {
+                logger.LogWarning("Link code collision for instance {Instance}; drawing another", instance.Id);
+                request.Code = LinkCodes.New();
+            }
+        }
+
+        return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
+            LinkRequestData.From(request, instance, urls.Base(context.Request))));
+    }
+
+    public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> GetRequest(
+        string uuid, HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls)
+    {
+        var instance = context.AuthenticatedInstance();
+        if (!Guid.TryParse(uuid, out var id))
+        {
+            return ApiError.NotFound("OTP request not found.");
+        }
+
+        var request = await db.OtpRequests.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.Id == id && r.InstanceId == instance.Id, context.RequestAborted);
+        return request is null
+            ? ApiError.NotFound("OTP request not found.")
+            : TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request retrieved successfully",
+                OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow())));
+    }
+
+    private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
+        new(value.Ticks - (value.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+}
+
+/// <summary>The <c>data</c> of a generate-link answer (SPEC 2.2).</summary>
+public sealed record LinkRequestData(
+    Guid Uuid, string Code, string? ChatId, string Status, string OtpType,
+    DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string WhatsappLink, string LinkUrl)
+{
+    public static LinkRequestData From(OtpRequest request, Instance instance, string publicBase) => new(
+        request.Id, request.Code, request.ChatId, request.Status, request.OtpType, request.ExpiresAt, request.CreatedAt,
+        WhatsAppLink.Build(instance.Phone, MessageTemplates.Fill(request.PromptMessage ?? MessageTemplates.Prompt, request.Name, request.Code), request.Code),
+        $"{publicBase}/l/{request.Id}");
+}
+
+/// <summary>A request as <c>GET /requests/{uuid}</c> shows it (SPEC 2.4).</summary>
+public sealed record OtpRequestDetails(
+    Guid Uuid, string Code, string? ChatId, string Status, string OtpType,
+    DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string? WhatsappLink, string? LinkUrl,
+    string? Phone, DateTimeOffset? VerifiedAt, DateTimeOffset? ValidatedAt, string? FailedReason, DateTimeOffset? MessageReceivedAt)
+{
+    public static OtpRequestDetails From(OtpRequest request, Instance instance, string publicBase, DateTimeOffset now)
+    {
+        var link = request.OtpType == OtpTypes.Link ? LinkRequestData.From(request, instance, publicBase) : null;
+
+        // A pending request past its expiry is expired even before the sweeper has written it down.
+        var status = request.Status is OtpStatuses.Pending or OtpStatuses.Sent && now >= request.ExpiresAt ? OtpStatuses.Expired : request.Status;
+        return new(request.Id, request.Code, request.ChatId, status, request.OtpType, request.ExpiresAt, request.CreatedAt,
+            link?.WhatsappLink, link?.LinkUrl, request.Phone, request.VerifiedAt, request.ValidatedAt, request.FailedReason, request.MessageReceivedAt);
+    }
+}

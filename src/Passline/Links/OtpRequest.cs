@@ -1,0 +1,63 @@
+namespace Passline.Links;
+
+/// <summary>One verification attempt, of type <c>link</c> or <c>code</c> (SPEC 1, 3).</summary>
+public sealed class OtpRequest
+{
+    public Guid Id { get; set; }
+    public Guid InstanceId { get; set; }
+    public required string OtpType { get; set; }
+    public required string Code { get; set; }
+    public required string Status { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>The chat the request is bound to at creation (<c>chatId</c>); only it may complete the request.</summary>
+    public string? BoundChatId { get; set; }
+
+    /// <summary>The chat that sent the code (link) or that the code was sent to (code).</summary>
+    public string? ChatId { get; set; }
+
+    /// <summary><c>+</c> and digits when the chat id carries a phone number, else null.</summary>
+    public string? Phone { get; set; }
+
+    public string? PromptMessage { get; set; }
+    public string? SuccessMessage { get; set; }
+    public string? FailedMessage { get; set; }
+    public string? ExpiredMessage { get; set; }
+    public string? CallbackSuccess { get; set; }
+    public string? CallbackFailed { get; set; }
+    public string? Redirect { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? MessageReceivedAt { get; set; }
+    public DateTimeOffset? VerifiedAt { get; set; }
+    public DateTimeOffset? ValidatedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public string? FailedReason { get; set; }
+    public int FailedAttempts { get; set; }
+
+    /// <summary>SHA-256 of the current one-time verification token (<c>/v/{token}</c>).</summary>
+    public byte[]? VerificationTokenHash { get; set; }
+
+    /// <summary>SHA-256 of the one-time exchange token handed to the browser after Verify.</summary>
+    public byte[]? ExchangeTokenHash { get; set; }
+
+    public DateTimeOffset? ExchangeExpiresAt { get; set; }
+    public DateTimeOffset? ExchangedAt { get; set; }
+}
+
+public static class OtpTypes
+{
+    public const string Link = "link";
+    public const string Code = "code";
+}
+
+public static class OtpStatuses
+{
+    public const string Pending = "pending";
+    public const string Sent = "sent";
+    public const string Verified = "verified";
+    public const string Validated = "validated";
+    public const string Failed = "failed";
+    public const string Expired = "expired";
+}

@@ -1,0 +1,12 @@
+namespace Passline.Storage;
+
+public sealed class StorageOptions
+{
+    public const string Section = "Passline:Storage";
+
+    /// <summary><c>sqlite</c> (default) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>Apply pending migrations before any command does its work.</summary>
+    public bool AutoMigrate { get; set; } = true;
+}
