@@ -55,29 +55,47 @@ public sealed class FieldReader
         return null;
     }
 
-    public string? String(JsonElement obj, string name, string path, int minLength, int maxLength)
+    /// <summary>
+    /// A string of <paramref name="minLength"/> to <paramref name="maxLength"/> characters without control
+    /// characters (NUL cannot even be stored in PostgreSQL); <paramref name="multiline"/> lets line breaks and tabs through.
+    /// </summary>
+    public string? String(JsonElement obj, string name, string path, int minLength, int maxLength, bool multiline = false)
     {
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
-        return String(value, path, minLength, maxLength);
-    }
-
-    public string? String(JsonElement value, string path, int minLength, int maxLength)
-    {
         if (TextOf(value) is { } text)
         {
             var length = CountCharacters(text);
             if (length >= minLength && length <= maxLength)
             {
-                return text;
+                if (!HasControlCharacters(text, multiline))
+                {
+                    return text;
+                }
+
+                Fail(path, $"The {path} must not contain control characters.");
+                return null;
             }
         }
 
         Fail(path, $"The {path} must be a string of {minLength} to {maxLength} characters.");
         return null;
+    }
+
+    private static bool HasControlCharacters(string text, bool multiline)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) && !(multiline && c is '\n' or '\r' or '\t'))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public bool? Boolean(JsonElement obj, string name, string path)

@@ -60,6 +60,12 @@ public static class JsonBody
                 return (default, ApiError.UnsupportedMediaType());
             }
 
+            // JSON must be UTF-8 throughout, also in the parts (unknown keys) that no field reader looks at.
+            if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+            {
+                return (default, ApiError.BadRequest("The request body is not valid UTF-8."));
+            }
+
             try
             {
                 using var document = JsonDocument.Parse(buffer.AsMemory(0, length), ParseOptions);

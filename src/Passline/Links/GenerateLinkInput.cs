@@ -46,14 +46,14 @@ public sealed record GenerateLinkInput(
                 fields.Fail("message.prompt", "The message.prompt must not contain [ or ].");
             }
 
-            success = fields.String(message, "success", "message.success", 1, 1000);
+            success = fields.String(message, "success", "message.success", 1, 1000, multiline: true);
             if (success is not null && !success.Contains("{link}", StringComparison.Ordinal))
             {
                 fields.Fail("message.success", "The message.success must contain {link}.");
             }
 
-            failed = fields.String(message, "failed", "message.failed", 1, 1000);
-            expired = fields.String(message, "expired", "message.expired", 1, 1000);
+            failed = fields.String(message, "failed", "message.failed", 1, 1000, multiline: true);
+            expired = fields.String(message, "expired", "message.expired", 1, 1000, multiline: true);
         }
 
         string? callbackSuccess = null, callbackFailed = null;

@@ -1,0 +1,101 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Passline.Instances;
+using Passline.Storage;
+
+namespace Passline.Tests.Infrastructure;
+
+/// <summary>
+/// Passline on real Kestrel (loopback, a free port) over a real database, with time under the test's control.
+/// Several apps may share one <see cref="TestDatabase"/>: that is a restart, or a second node.
+/// </summary>
+public sealed class PasslineApp : WebApplicationFactory<Program>
+{
+    /// <summary>The moment of the SPEC 2.2 example's created_at.</summary>
+    public static readonly DateTimeOffset Start = new(2025, 12, 29, 17, 44, 55, TimeSpan.Zero);
+
+    private readonly TestDatabase database;
+    private readonly Dictionary<string, string?> settings;
+
+    public PasslineApp(TestDatabase database, IDictionary<string, string?>? settings = null)
+    {
+        this.database = database;
+        this.settings = new Dictionary<string, string?>(database.Settings)
+        {
+            ["Passline:Simulator:Enabled"] = "true",
+            ["Passline:Callbacks:AllowPrivateNetworks"] = "false",
+            ["Urls"] = "http://127.0.0.1:0",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            this.settings[key] = value;
+        }
+
+        UseKestrel(0);
+        StartServer();
+        BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+    }
+
+    /// <summary>Where this app listens: <c>http://127.0.0.1:PORT</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+    }
+
+    public HttpClient Client(string? token = null)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = BaseAddress });
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<PasslineDb, Task<T>> work)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PasslineDb>());
+    }
+
+    /// <summary>A fresh instance of the test's own, with a token.</summary>
+    public Task<TestInstance> CreateInstanceAsync(
+        string name = "Hypersender", string phone = "201553730661", string provider = Providers.Simulator, params string[] redirectOrigins) =>
+        WithDbAsync(async db =>
+        {
+            var created = await InstanceAdmin.CreateAsync(db, Time, new Instance
+            {
+                Name = name,
+                Phone = phone,
+                Provider = provider,
+                WebhookSecret = "",
+                RedirectOrigins = [.. redirectOrigins],
+            }, CancellationToken.None);
+            return new TestInstance(created.Instance.Id, created.Token, this);
+        });
+}
+
+public sealed record TestInstance(Guid Id, string Token, PasslineApp App)
+{
+    public string Api(string path) => $"/api/otp/v2/{Id}/{path}";
+
+    public HttpClient Client() => App.Client(Token);
+}

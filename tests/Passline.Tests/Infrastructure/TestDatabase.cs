@@ -1,0 +1,83 @@
+using Npgsql;
+
+namespace Passline.Tests.Infrastructure;
+
+/// <summary>
+/// A database of the test's own. The suite runs on SQLite (a file in a temporary folder) unless
+/// <c>PASSLINE_TEST_POSTGRES</c> names a PostgreSQL server, in which case each database is created there
+/// and dropped afterwards. <c>scripts/test</c> runs the suite once each way.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private static readonly string? PostgresServer = Environment.GetEnvironmentVariable("PASSLINE_TEST_POSTGRES");
+
+    private TestDatabase(string provider, string connectionString, string? cleanup)
+    {
+        Provider = provider;
+        ConnectionString = connectionString;
+        this.cleanup = cleanup;
+    }
+
+    private readonly string? cleanup;
+
+    public static bool IsPostgres => !string.IsNullOrEmpty(PostgresServer);
+
+    public string Provider { get; }
+    public string ConnectionString { get; }
+
+    public static async Task<TestDatabase> CreateAsync()
+    {
+        if (IsPostgres)
+        {
+            var name = "passline_test_" + Guid.NewGuid().ToString("N");
+            await using var connection = new NpgsqlConnection(PostgresServer);
+            await connection.OpenAsync();
+            await using (var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection))
+            {
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var builder = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name };
+            return new TestDatabase("postgres", builder.ConnectionString, name);
+        }
+
+        var folder = Directory.CreateTempSubdirectory("passline-test-");
+        return new TestDatabase("sqlite", $"Data Source={Path.Combine(folder.FullName, "passline.db")}", folder.FullName);
+    }
+
+    /// <summary>Configuration keys that point Passline at this database.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> Settings =>
+    [
+        new("Passline:Storage:Provider", Provider),
+        new("ConnectionStrings:Passline", ConnectionString),
+    ];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (cleanup is null)
+        {
+            return;
+        }
+
+        if (Provider == "postgres")
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(PostgresServer);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {cleanup} WITH (FORCE)", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(cleanup, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still open by a host being torn down; the temporary folder is cleaned by the OS.
+            }
+        }
+    }
+}
