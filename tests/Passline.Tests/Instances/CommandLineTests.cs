@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Passline.Tests.Infrastructure;
+
+namespace Passline.Tests.Instances;
+
+/// <summary>The executable's commands, run as real processes against the database the server then uses.</summary>
+public sealed class CommandLineTests
+{
+    [Fact]
+    public async Task InstanceCreatedByTheCommandLineWorksInTheServer()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var created = await RunJsonAsync(database, "instance", "create", "--name", "Acme", "--phone", "+20 155 373 0661",
+            "--provider", "simulator", "--redirect-origin", "https://app.example.com", "--redirect-origin", "https://APP.example.com:443/");
+        var instanceId = created["instance"]!.GetValue<string>();
+        var token = created["token"]!.GetValue<string>();
+        Assert.StartsWith("whsec_", created["webhook_secret"]!.GetValue<string>());
+
+        await using var app = new PasslineApp(database);
+        var (response, body) = await app.Client(token).PostJsonAsync($"/api/otp/v2/{instanceId}/generate-link",
+            """{"redirect": "https://app.example.com/done"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("https://wa.me/201553730661?text=Give+me+link+to+login+at+Acme+", body["data"]!["whatsapp_link"]!.GetValue<string>());
+
+        var list = JsonNode.Parse(await RunAsync(database, "instance", "list"))!.AsArray();
+        var listed = Assert.Single(list)!;
+        Assert.Equal(instanceId, listed["instance"]!.GetValue<string>());
+        Assert.Equal(["https://app.example.com"], listed["redirect_origins"]!.AsArray().Select(o => o!.GetValue<string>()));
+        Assert.DoesNotContain("whsec_", list.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TokensAreCreatedAndRevoked()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var created = await RunJsonAsync(database, "instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator");
+        var instanceId = created["instance"]!.GetValue<string>();
+        var second = await RunJsonAsync(database, "token", "create", "--instance", instanceId);
+        var secondToken = second["token"]!.GetValue<string>();
+
+        await using var app = new PasslineApp(database);
+        async Task<HttpStatusCode> Generate(string token) =>
+            (await app.Client(token).PostAsync($"/api/otp/v2/{instanceId}/generate-link", null)).StatusCode;
+
+        Assert.Equal(HttpStatusCode.OK, await Generate(secondToken));
+        await RunJsonAsync(database, "token", "revoke", "--token", secondToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, await Generate(secondToken));
+        Assert.Equal(HttpStatusCode.OK, await Generate(created["token"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task UpdateAndSecretRotationChangeTheInstance()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var created = await RunJsonAsync(database, "instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator");
+        var instanceId = created["instance"]!.GetValue<string>();
+
+        var updated = await RunJsonAsync(database, "instance", "update", "--instance", instanceId, "--provider", "waha",
+            "--waha-url", "http://127.0.0.1:3000", "--waha-api-key", "key", "--waha-hmac-key", "hmac", "--name", "Acme Shop");
+        Assert.Equal("waha", updated["provider"]!.GetValue<string>());
+        Assert.Equal("default", updated["waha_session"]!.GetValue<string>());
+        Assert.Equal("Acme Shop", updated["name"]!.GetValue<string>());
+        Assert.Null(updated["waha_api_key"]);
+
+        var rotated = await RunJsonAsync(database, "secret", "rotate", "--instance", instanceId);
+        Assert.StartsWith("whsec_", rotated["webhook_secret"]!.GetValue<string>());
+        Assert.NotEqual(created["webhook_secret"]!.GetValue<string>(), rotated["webhook_secret"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("--name", "Acme", "--phone", "12", "--provider", "simulator")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "telegram")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "waha")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "cloud-api", "--phone-number-id", "1")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--redirect-origin", "https://a.example.com/path")]
+    [InlineData("--phone", "201553730661", "--provider", "simulator")]
+    public async Task InvalidInstanceIsRefusedWithAMessage(params string[] options)
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var (exitCode, stdout, stderr) = await ExecAsync(database, ["instance", "create", .. options]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.DoesNotContain("\"token\"", stdout, StringComparison.Ordinal);
+        Assert.NotEqual("", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task MigrateCreatesTheSchemaAndCommandsReadEnvironmentConfiguration()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var (exitCode, _, stderr) = await ExecAsync(database, ["migrate"], viaEnvironment: true);
+        Assert.True(exitCode == 0, stderr);
+
+        await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Storage:AutoMigrate"] = "false" });
+        Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/readyz")).StatusCode);
+    }
+
+    private static async Task<JsonObject> RunJsonAsync(TestDatabase database, params string[] args) =>
+        JsonNode.Parse(await RunAsync(database, args))!.AsObject();
+
+    private static async Task<string> RunAsync(TestDatabase database, params string[] args)
+    {
+        var (exitCode, stdout, stderr) = await ExecAsync(database, args);
+        Assert.True(exitCode == 0, $"passline {string.Join(' ', args)} exited {exitCode}: {stderr}");
+        return stdout;
+    }
+
+    /// <summary>Runs the built executable (<c>passline.dll</c>) with the database given as arguments or as environment variables.</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "passline.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in database.Settings)
+        {
+            if (viaEnvironment)
+            {
+                start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+            else
+            {
+                start.ArgumentList.Add($"--{key}={value}");
+            }
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
