@@ -1,7 +1,12 @@
 using Passline;
 using Passline.Api;
+using Microsoft.AspNetCore.DataProtection;
 using Passline.Callbacks;
+using Passline.Channels;
+using Passline.Channels.CloudApi;
 using Passline.Channels.Simulator;
+using Passline.Channels.Waha;
+using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
 using Passline.Monitoring;
@@ -24,18 +29,38 @@ var development = builder.Environment.IsDevelopment();
 builder.Services.AddOptions<CallbackOptions>().Configure(o => o.AllowPrivateNetworks = development).BindConfiguration("Passline:Callbacks");
 builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration("Passline:Simulator");
 
+builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddSingleton<PublicUrls>();
 builder.Services.AddPasslineStorage(builder.Configuration);
+builder.Services.AddDataProtection().SetApplicationName("passline").PersistKeysToDbContext<PasslineDb>();
+builder.Services.AddAntiforgery(o =>
+{
+    o.Cookie.Name = "passline-csrf";
+    o.SuppressXFrameOptionsHeader = true; // pages send DENY themselves
+});
 builder.Services.AddHostedService<DemoInstance>();
 builder.Services.AddPasslineHealth();
+
+builder.Services.AddScoped<LinkLifecycle>();
+builder.Services.AddScoped<InboundProcessor>();
+builder.Services.AddSingleton<OutboxSignal>();
+builder.Services.AddSingleton<ChannelSender>();
+builder.Services.AddHttpClient(ChannelSender.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
+builder.Services.AddHostedService<OutboundWorker>();
+builder.Services.AddHostedService<ExpirySweeper>();
 
 var app = builder.Build();
 
 app.UseApiErrors();
 app.MapPasslineHealth();
 app.MapLinkApi();
+app.MapVerificationPage();
+app.MapSimulator();
+app.MapWahaWebhook();
+app.MapCloudApiWebhook();
 
 await app.RunAsync();
 return 0;

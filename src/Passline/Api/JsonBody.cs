@@ -17,70 +17,75 @@ public static class JsonBody
 
     public static async Task<(JsonElement Body, ApiError? Error)> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
-        {
-            return (default, ApiError.TooLarge());
-        }
-
         if (request.ContentLength > 0 && !IsJson(request.ContentType))
         {
             return (default, ApiError.UnsupportedMediaType());
+        }
+
+        var (bytes, error) = await ReadBytesAsync(request, cancellationToken);
+        if (error is not null)
+        {
+            return (default, error);
+        }
+
+        // Every field of generate-link is optional, so an empty POST (curl -X POST) means "all defaults".
+        if (bytes!.Length == 0)
+        {
+            return (EmptyObject, null);
+        }
+
+        return IsJson(request.ContentType) ? ParseObject(bytes) : (default, ApiError.UnsupportedMediaType());
+    }
+
+    /// <summary>The raw body, at most 64 KiB: webhooks need the bytes as sent to check their signature.</summary>
+    public static async Task<(byte[]? Bytes, ApiError? Error)> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            return (null, ApiError.TooLarge());
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(MaxBytes + 1);
         try
         {
             var length = 0;
-            try
+            int read;
+            while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
             {
-                int read;
-                while (length <= MaxBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxBytes + 1 - length), cancellationToken)) > 0)
-                {
-                    length += read;
-                }
-            }
-            catch (BadHttpRequestException e)
-            {
-                return (default, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.BadRequest("The request body could not be read."));
+                length += read;
             }
 
-            if (length > MaxBytes)
-            {
-                return (default, ApiError.TooLarge());
-            }
-
-            // Every field of generate-link is optional, so an empty POST (curl -X POST) means "all defaults".
-            if (length == 0)
-            {
-                return (EmptyObject, null);
-            }
-
-            if (!IsJson(request.ContentType))
-            {
-                return (default, ApiError.UnsupportedMediaType());
-            }
-
-            // JSON must be UTF-8 throughout, also in the parts (unknown keys) that no field reader looks at.
-            if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
-            {
-                return (default, ApiError.BadRequest("The request body is not valid UTF-8."));
-            }
-
-            try
-            {
-                using var document = JsonDocument.Parse(buffer.AsMemory(0, length), ParseOptions);
-                return document.RootElement.ValueKind == JsonValueKind.Object
-                    ? (document.RootElement.Clone(), null)
-                    : (default, ApiError.BadRequest("The request body must be a JSON object."));
-            }
-            catch (JsonException)
-            {
-                return (default, ApiError.BadRequest("The request body is not valid JSON."));
-            }
+            return length > MaxBytes ? (null, ApiError.TooLarge()) : (buffer.AsSpan(0, length).ToArray(), null);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return (null, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.BadRequest("The request body could not be read."));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Parses UTF-8 JSON that must be an object: 400 otherwise.</summary>
+    public static (JsonElement Body, ApiError? Error) ParseObject(byte[] bytes)
+    {
+        // JSON must be UTF-8 throughout, also in the parts (unknown keys) that no field reader looks at.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return (default, ApiError.BadRequest("The request body is not valid UTF-8."));
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(bytes, ParseOptions);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? (document.RootElement.Clone(), null)
+                : (default, ApiError.BadRequest("The request body must be a JSON object."));
+        }
+        catch (JsonException)
+        {
+            return (default, ApiError.BadRequest("The request body is not valid JSON."));
         }
     }
 

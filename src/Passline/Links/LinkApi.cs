@@ -19,6 +19,8 @@ public static class LinkApi
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
         group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink");
         group.MapGet("/requests/{uuid}", GetRequest).WithName("GetRequest");
+        group.MapPost("/requests/{uuid}/cancel", Cancel).WithName("CancelRequest");
+        group.MapPost("/exchange", Exchange).WithName("Exchange");
         return app;
     }
 
@@ -99,6 +101,67 @@ public static class LinkApi
                 OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow())));
     }
 
+    public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> Cancel(
+        string uuid, HttpContext context, LinkLifecycle lifecycle, PublicUrls urls)
+    {
+        var instance = context.AuthenticatedInstance();
+        var request = Guid.TryParse(uuid, out var id)
+            ? await lifecycle.Db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.InstanceId == instance.Id, context.RequestAborted)
+            : null;
+        if (request is null)
+        {
+            return ApiError.NotFound("OTP request not found.");
+        }
+
+        var cancelled = await lifecycle.InTransactionAsync(
+            () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "cancelled", context.RequestAborted), context.RequestAborted);
+        if (cancelled is null)
+        {
+            var current = await lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id, context.RequestAborted);
+            return ApiError.Conflict($"The request has already ended: it is {current.Status}.");
+        }
+
+        return TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request cancelled successfully",
+            OtpRequestDetails.From(cancelled, instance, urls.Base(context.Request), lifecycle.Now())));
+    }
+
+    /// <summary>Redeems the one-time token the browser brought back after Verify (SPEC 2.4, 4.2): once, then 410.</summary>
+    public static async Task<Results<Ok<ApiResponse<ExchangeData>>, ApiError>> Exchange(HttpContext context, LinkLifecycle lifecycle)
+    {
+        var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var fields = new FieldReader();
+        var token = fields.String(body, "token", "token", 1, 200);
+        if (token is null && !fields.HasErrors)
+        {
+            fields.Fail("token", "The token field is required.");
+        }
+
+        if (fields.HasErrors)
+        {
+            return fields.ToError();
+        }
+
+        var instance = context.AuthenticatedInstance();
+        var hash = Secrets.Hash(token!);
+        var now = lifecycle.Now();
+        var redeemed = await lifecycle.Db.OtpRequests
+            .Where(r => r.InstanceId == instance.Id && r.ExchangeTokenHash == hash && r.ExchangedAt == null && r.ExchangeExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExchangedAt, now), context.RequestAborted);
+        if (redeemed == 0)
+        {
+            return ApiError.Gone("The token is unknown, expired or already used.");
+        }
+
+        var request = await lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.ExchangeTokenHash == hash, context.RequestAborted);
+        return TypedResults.Ok(new ApiResponse<ExchangeData>(true, "Token exchanged successfully",
+            new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status, request.VerifiedAt)));
+    }
+
     private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
         new(value.Ticks - (value.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }
@@ -113,6 +176,9 @@ public sealed record LinkRequestData(
         WhatsAppLink.Build(instance.Phone, MessageTemplates.Fill(request.PromptMessage ?? MessageTemplates.Prompt, request.Name, request.Code), request.Code),
         $"{publicBase}/l/{request.Id}");
 }
+
+/// <summary>Who verified: the answer of <c>POST /exchange</c>.</summary>
+public sealed record ExchangeData(Guid Uuid, string? ChatId, string? Phone, string Status, DateTimeOffset? VerifiedAt);
 
 /// <summary>A request as <c>GET /requests/{uuid}</c> shows it (SPEC 2.4).</summary>
 public sealed record OtpRequestDetails(

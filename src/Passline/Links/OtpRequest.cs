@@ -43,6 +43,9 @@ public sealed class OtpRequest
     public byte[]? ExchangeTokenHash { get; set; }
 
     public DateTimeOffset? ExchangeExpiresAt { get; set; }
+
+    /// <summary>When the <c>expired</c> WhatsApp message was queued, so that it is sent at most once.</summary>
+    public DateTimeOffset? ExpiredNoticeAt { get; set; }
     public DateTimeOffset? ExchangedAt { get; set; }
 }
 

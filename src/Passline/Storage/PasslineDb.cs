@@ -1,5 +1,8 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Passline.Channels;
+using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
 
@@ -9,11 +12,17 @@ namespace Passline.Storage;
 /// The one database model. Each storage provider has a thin subclass so that it gets its own
 /// migrations (SQLite and PostgreSQL differ in types and DDL).
 /// </summary>
-public abstract class PasslineDb(DbContextOptions options) : DbContext(options)
+public abstract class PasslineDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<Instance> Instances => Set<Instance>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<OtpRequest> OtpRequests => Set<OtpRequest>();
+    public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
+    public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+    public DbSet<OutboundAttempt> OutboundAttempts => Set<OutboundAttempt>();
+
+    /// <summary>ASP.NET Core data-protection keys (antiforgery, cookies), shared by every node (SPEC 8).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -54,6 +63,38 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(r => r.ExchangeTokenHash).IsUnique();
             e.HasIndex(r => new { r.Status, r.ExpiresAt });
         });
+
+        modelBuilder.Entity<InboundMessage>(e =>
+        {
+            e.ToTable("inbound_messages");
+            e.Property(m => m.ProviderMessageId).HasMaxLength(200);
+            e.Property(m => m.Outcome).HasMaxLength(16);
+
+            // Deduplication: the database refuses a provider message id it has seen, also from concurrent deliveries.
+            e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId }).IsUnique();
+            e.HasIndex(m => new { m.InstanceId, m.ChatId, m.ReceivedAt });
+            e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<OutboundMessage>(e =>
+        {
+            e.ToTable("outbound_messages");
+            e.Property(m => m.Kind).HasMaxLength(8);
+            e.Property(m => m.Status).HasMaxLength(16);
+            e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            e.HasIndex(m => new { m.InstanceId, m.ChatId, m.CreatedAt });
+            e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<OutboundAttempt>(e =>
+        {
+            e.ToTable("outbound_attempts");
+            e.Property(a => a.Outcome).HasMaxLength(16);
+            e.HasIndex(a => a.MessageId);
+            e.HasOne<OutboundMessage>().WithMany().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
     }
 }
 

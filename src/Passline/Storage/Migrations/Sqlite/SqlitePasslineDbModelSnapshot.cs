@@ -18,6 +18,195 @@ namespace Passline.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AttemptedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_attempts");
+
+                    b.HasIndex("MessageId")
+                        .HasDatabaseName("ix_outbound_attempts_message_id");
+
+                    b.ToTable("outbound_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Channels.OutboundMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chat_id");
+
+                    b.Property<string>("Code")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_until");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("ProviderMessageId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_message_id");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_messages");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
+
+                    b.HasIndex("InstanceId", "ChatId", "CreatedAt")
+                        .HasDatabaseName("ix_outbound_messages_instance_id_chat_id_created_at");
+
+                    b.ToTable("outbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chat_id");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("ProviderMessageId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_message_id");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_at");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_inbound_messages");
+
+                    b.HasIndex("InstanceId", "ProviderMessageId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_inbound_messages_instance_id_provider_message_id");
+
+                    b.HasIndex("InstanceId", "ChatId", "ReceivedAt")
+                        .HasDatabaseName("ix_inbound_messages_instance_id_chat_id_received_at");
+
+                    b.ToTable("inbound_messages", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -211,6 +400,10 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("expired_message");
 
+                    b.Property<long?>("ExpiredNoticeAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expired_notice_at");
+
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
@@ -307,6 +500,36 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasFilter("otp_type = 'link' AND status = 'pending'");
 
                     b.ToTable("otp_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
+                {
+                    b.HasOne("Passline.Channels.OutboundMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_attempts_outbound_messages_message_id");
+                });
+
+            modelBuilder.Entity("Passline.Channels.OutboundMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_inbound_messages_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>

@@ -1,0 +1,112 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Passline.Links;
+using Passline.Storage;
+
+namespace Passline.Channels;
+
+/// <summary>
+/// Sends the outbox (SPEC 5): claims due rows, sends each through its provider, records every attempt, and
+/// retries timeouts, 408, 429 and 5xx with exponential backoff and jitter (or as <c>Retry-After</c> says) until the
+/// message is an hour old; any other 4xx gives up at once.
+/// </summary>
+public sealed class OutboundWorker(
+    IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, IOptions<WorkerOptions> options, ILogger<OutboundWorker> logger) : BackgroundService
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
+    private static readonly TimeSpan BackoffCap = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    private const int BatchSize = 64;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await RunOnceAsync(stoppingToken) == BatchSize)
+                {
+                }
+
+                await signal.WaitAsync(options.Value.PollInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Outbound worker failed; retrying");
+                await Task.Delay(options.Value.PollInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Claims and sends one batch; returns how many rows it claimed.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        List<Guid> claimed;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+            claimed = await OutboxClaims.ClaimAsync(db, "outbound_messages", time.GetUtcNow(), Lease, BatchSize, cancellationToken);
+        }
+
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, SendAsync);
+        return claimed.Count;
+    }
+
+    private async ValueTask SendAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+        var message = await db.OutboundMessages.FirstAsync(m => m.Id == id, cancellationToken);
+        var instance = await db.Instances.AsNoTracking().FirstAsync(i => i.Id == message.InstanceId, cancellationToken);
+
+        var result = await scope.ServiceProvider.GetRequiredService<ChannelSender>().SendAsync(instance, message, cancellationToken);
+        var now = time.GetUtcNow();
+        message.Attempts++;
+        message.LockedUntil = null;
+        message.LastError = result.Error;
+        db.OutboundAttempts.Add(new OutboundAttempt
+        {
+            MessageId = message.Id,
+            AttemptedAt = now,
+            StatusCode = result.StatusCode,
+            Outcome = result.OutcomeName,
+            Error = result.Error,
+        });
+
+        switch (result.Outcome)
+        {
+            case DeliveryOutcome.Delivered:
+                message.Status = OutboundStatuses.Sent;
+                message.SentAt = now;
+                message.ProviderMessageId = result.ProviderMessageId;
+                break;
+            case DeliveryOutcome.Retry when now - message.CreatedAt < MaxAge:
+                message.NextAttemptAt = now + (result.RetryAfter ?? Delivery.Backoff(message.Attempts, BackoffCap));
+                break;
+            default:
+                message.Status = OutboundStatuses.Failed;
+                logger.LogWarning("Gave up sending message {Message} for request {Request} after {Attempts} attempts: {Error}",
+                    message.Id, message.RequestId, message.Attempts, result.Error);
+                break;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+
+        // A code OTP is "sent" once the provider has accepted it (SPEC 2.3).
+        if (result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
+        {
+            await db.OtpRequests
+                .Where(r => r.Id == requestId && r.Status == OtpStatuses.Pending)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, OtpStatuses.Sent), cancellationToken);
+        }
+    }
+}

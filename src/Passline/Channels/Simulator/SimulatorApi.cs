@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Passline.Api;
+using Passline.Inbound;
+using Passline.Instances;
+using Passline.Storage;
+
+namespace Passline.Channels.Simulator;
+
+/// <summary>
+/// The built-in provider (SPEC 5): a phone that is an HTTP call away. <c>POST /inbound</c> plays a user sending a
+/// message; <c>GET /outbox</c> shows what Passline sent. Only while <c>Passline:Simulator:Enabled</c>, only for
+/// simulator instances, and only with the instance's token.
+/// </summary>
+public static class SimulatorApi
+{
+    public static IEndpointRouteBuilder MapSimulator(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/simulator/{instance}")
+            .AddEndpointFilter(RequireSimulatorEnabled)
+            .RequireInstanceToken()
+            .AddEndpointFilter(RequireSimulatorInstance)
+            .WithTags("Simulator");
+        group.MapPost("/inbound", Inbound).WithName("SimulatorInbound");
+        group.MapGet("/outbox", Outbox).WithName("SimulatorOutbox");
+        return app;
+    }
+
+    public sealed record InboundResult(string Outcome);
+
+    public sealed record SentMessage(Guid Id, string ChatId, string Text, DateTimeOffset SentAt);
+
+    public static async Task<Results<Ok<ApiResponse<InboundResult>>, ApiError>> Inbound(HttpContext context, InboundProcessor processor)
+    {
+        var (body, error) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var fields = new FieldReader();
+        var from = fields.String(body, "from", "from", 1, 100);
+        var text = fields.String(body, "text", "text", 1, 4096, multiline: true);
+        var id = fields.String(body, "id", "id", 1, 200);
+        var (chatId, isGroup) = from is null ? (null, false) : IncomingMessage.Sender(from);
+        if (from is null)
+        {
+            fields.Fail("from", "The from field is required: the sender's phone number or chat id.");
+        }
+        else if (chatId is null && !isGroup)
+        {
+            fields.Fail("from", "The from must be a WhatsApp chat id or phone number.");
+        }
+
+        if (text is null)
+        {
+            fields.Fail("text", "The text field is required.");
+        }
+
+        if (fields.HasErrors)
+        {
+            return fields.ToError();
+        }
+
+        var message = new IncomingMessage(id ?? $"sim_{Guid.NewGuid():N}", chatId ?? from!, chatId is null ? null : Passline.Channels.ChatId.Phone(chatId), text, FromMe: false, isGroup);
+        var outcome = await processor.ProcessAsync(context.AuthenticatedInstance(), message, context.Request, context.RequestAborted);
+        return TypedResults.Ok(new ApiResponse<InboundResult>(true, "Message received", new InboundResult(outcome)));
+    }
+
+    public static async Task<Results<Ok<List<SentMessage>>, ApiError>> Outbox(HttpContext context, PasslineDb db, string? chat_id)
+    {
+        var instance = context.AuthenticatedInstance();
+        var query = db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.Status == OutboundStatuses.Sent);
+        if (chat_id is not null)
+        {
+            if (Passline.Channels.ChatId.Normalize(chat_id) is not { } chatId)
+            {
+                return ApiError.Invalid("chat_id", "The chat_id must be a WhatsApp chat id or phone number.");
+            }
+
+            query = query.Where(m => m.ChatId == chatId);
+        }
+
+        var messages = await query.OrderByDescending(m => m.SentAt).Take(200)
+            .Select(m => new SentMessage(m.Id, m.ChatId, m.Text, m.SentAt!.Value))
+            .ToListAsync(context.RequestAborted);
+        messages.Reverse();
+        return TypedResults.Ok(messages);
+    }
+
+    private static ValueTask<object?> RequireSimulatorEnabled(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
+        invocation.HttpContext.RequestServices.GetRequiredService<IOptions<SimulatorOptions>>().Value.Enabled
+            ? next(invocation)
+            : ValueTask.FromResult<object?>(ApiError.NotFound("The simulator is disabled (Passline:Simulator:Enabled)."));
+
+    private static ValueTask<object?> RequireSimulatorInstance(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
+        invocation.HttpContext.AuthenticatedInstance().Provider == Providers.Simulator
+            ? next(invocation)
+            : ValueTask.FromResult<object?>(ApiError.NotFound("This instance does not use the simulator provider."));
+}

@@ -1,0 +1,137 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
+using Passline.Channels;
+using Passline.Storage;
+
+namespace Passline.Links;
+
+/// <summary>
+/// Every state change of an OTP request (SPEC 3). Each is one conditional <c>UPDATE ... WHERE status = 'pending'</c>
+/// whose row count decides the outcome, so duplicate webhooks, double clicks and several nodes can never verify a
+/// request twice or both verify and fail it; the messages (and callbacks) it causes are written in the same
+/// transaction, so none is lost and none is sent for a change that did not happen.
+/// </summary>
+public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal)
+{
+    public static readonly TimeSpan ExchangeLifetime = TimeSpan.FromMinutes(5);
+
+    public PasslineDb Db => db;
+
+    public DateTimeOffset Now() => time.GetUtcNow();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction (or in the caller's), saves what it added and commits; then wakes
+    /// the delivery workers of this process.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is not null)
+        {
+            return await work();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var result = await work();
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Committed();
+        return result;
+    }
+
+    /// <summary>Call after committing a transaction that queued messages or callbacks: wakes this process's workers.</summary>
+    public void Committed() => signal.Notify();
+
+    /// <summary>Queues a WhatsApp text; it is written with the caller's transaction.</summary>
+    public void Send(Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null)
+    {
+        var now = Now();
+        db.OutboundMessages.Add(new OutboundMessage
+        {
+            Id = Guid.CreateVersion7(now),
+            InstanceId = instanceId,
+            RequestId = requestId,
+            ChatId = chatId,
+            Text = text,
+            Kind = kind,
+            Code = code,
+            Status = OutboundStatuses.Pending,
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
+    }
+
+    /// <summary>
+    /// The code arrived from an allowed chat: records the sender and issues a fresh verification token (an earlier one
+    /// stops working). False when the request stopped being pending, expired, or is bound to another chat meanwhile.
+    /// </summary>
+    public async Task<bool> ReceiveCodeAsync(Guid id, string chatId, string? phone, byte[] verificationTokenHash, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var rows = await db.OtpRequests
+            .Where(r => r.Id == id && r.Status == OtpStatuses.Pending && r.ExpiresAt > now && (r.BoundChatId == null || r.BoundChatId == chatId))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.ChatId, chatId)
+                .SetProperty(r => r.Phone, phone)
+                .SetProperty(r => r.MessageReceivedAt, now)
+                .SetProperty(r => r.VerificationTokenHash, verificationTokenHash), cancellationToken);
+        return rows == 1;
+    }
+
+    /// <summary>
+    /// Ends an open request (pending, or sent for a code) that also meets <paramref name="condition"/>: sets
+    /// <paramref name="status"/>, the reason and the end time, plus whatever <paramref name="also"/> sets.
+    /// Returns the ended request, or null when another transition came first.
+    /// </summary>
+    public async Task<OtpRequest?> EndAsync(
+        Guid id, string status, string? reason, CancellationToken cancellationToken,
+        Expression<Func<OtpRequest, bool>>? condition = null, Action<UpdateSettersBuilder<OtpRequest>>? also = null)
+    {
+        var now = Now();
+        var query = db.OtpRequests.Where(r => r.Id == id && (r.Status == OtpStatuses.Pending || r.Status == OtpStatuses.Sent));
+        if (condition is not null)
+        {
+            query = query.Where(condition);
+        }
+
+        var rows = await query.ExecuteUpdateAsync(s =>
+        {
+            s.SetProperty(r => r.Status, status).SetProperty(r => r.FailedReason, reason).SetProperty(r => r.EndedAt, now);
+            also?.Invoke(s);
+        }, cancellationToken);
+        if (rows == 0)
+        {
+            return null;
+        }
+
+        return await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
+    }
+
+    /// <summary>Ends a request past its expiry as <c>expired</c>.</summary>
+    public Task<OtpRequest?> ExpireAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        return EndAsync(id, OtpStatuses.Expired, null, cancellationToken, r => r.ExpiresAt <= now);
+    }
+
+    /// <summary>
+    /// Queues the request's <c>expired</c> message to its chat, once per request whoever notices the expiry first
+    /// (an inbound message, or the page of an expired link).
+    /// </summary>
+    public async Task<bool> NotifyExpiredOnceAsync(OtpRequest request, string chatId, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var rows = await db.OtpRequests
+            .Where(r => r.Id == request.Id && r.ExpiredNoticeAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiredNoticeAt, now), cancellationToken);
+        if (rows == 1)
+        {
+            Send(request.InstanceId, request.Id, chatId, Fill(request, request.ExpiredMessage ?? MessageTemplates.Expired));
+        }
+
+        return rows == 1;
+    }
+
+    public static string Fill(OtpRequest request, string template, string? link = null) =>
+        MessageTemplates.Fill(template, request.Name, request.Code, link);
+}

@@ -1,0 +1,180 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.EntityFrameworkCore;
+using Passline.Instances;
+using Passline.Pages;
+
+namespace Passline.Links;
+
+/// <summary>
+/// <c>/v/{token}</c>, the page the WhatsApp reply links to (SPEC 4.1, 4.2). GET and HEAD only show: link scanners and
+/// previewers open URLs and must not use up or approve a link. Only the POST, protected against cross-site request
+/// forgery, verifies or declines.
+/// </summary>
+public static class VerificationPage
+{
+    public static IEndpointRouteBuilder MapVerificationPage(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/v/{token}", [HttpMethods.Get, HttpMethods.Head], Show).WithName("VerificationPage").ExcludeFromDescription();
+        app.MapPost("/v/{token}", Submit).WithName("VerificationSubmit").ExcludeFromDescription().DisableAntiforgery();
+        return app;
+    }
+
+    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery)
+    {
+        var request = await FindAsync(lifecycle, token, context.RequestAborted);
+        if (request is null)
+        {
+            return Unknown(context);
+        }
+
+        var now = lifecycle.Now();
+        if (request.Status == OtpStatuses.Pending && now < request.ExpiresAt)
+        {
+            var tokens = antiforgery.GetAndStoreTokens(context);
+            return Confirm(context, request, tokens);
+        }
+
+        if (request.Status is OtpStatuses.Pending or OtpStatuses.Expired && HttpMethods.IsGet(context.Request.Method))
+        {
+            // The one thing a GET does (SPEC 4.1): an expired link sends the expired message, once per request.
+            await lifecycle.InTransactionAsync(async () =>
+            {
+                await lifecycle.ExpireAsync(request.Id, context.RequestAborted);
+                return await lifecycle.NotifyExpiredOnceAsync(request, request.ChatId!, context.RequestAborted);
+            }, context.RequestAborted);
+        }
+
+        return Ended(context, request, now);
+    }
+
+    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery)
+    {
+        if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
+        {
+            return Page.Render(context, "Please try again",
+                """<h1>Please try again</h1><p>This form has expired or did not come from this page. Open the link from WhatsApp again.</p>""",
+                StatusCodes.Status400BadRequest);
+        }
+
+        var request = await FindAsync(lifecycle, token, context.RequestAborted);
+        if (request is null)
+        {
+            return Unknown(context);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var now = lifecycle.Now();
+        var hash = Secrets.Hash(token);
+        if (form["action"] == "decline")
+        {
+            var declined = await lifecycle.InTransactionAsync(
+                () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "declined", context.RequestAborted, r => r.VerificationTokenHash == hash),
+                context.RequestAborted);
+            return declined is not null
+                ? Page.Render(context, "Sign-in refused", $"""
+                    <div class="icon" aria-hidden="true">🛡️</div>
+                    <h1>Thanks, the sign-in was refused</h1>
+                    <p>Nobody was signed in to {Page.Encode(request.Name)} with your number. You can close this page.</p>
+                    """)
+                : Ended(context, await ReloadAsync(lifecycle, request), now);
+        }
+
+        var exchangeToken = Secrets.NewUrlToken();
+        var verified = await lifecycle.InTransactionAsync(
+            () => lifecycle.EndAsync(request.Id, OtpStatuses.Verified, null, context.RequestAborted,
+                r => r.VerificationTokenHash == hash && r.ExpiresAt > now,
+                s => s.SetProperty(r => r.VerifiedAt, now)
+                    .SetProperty(r => r.ExchangeTokenHash, Secrets.Hash(exchangeToken))
+                    .SetProperty(r => r.ExchangeExpiresAt, now + LinkLifecycle.ExchangeLifetime)),
+            context.RequestAborted);
+        if (verified is null)
+        {
+            return Ended(context, await ReloadAsync(lifecycle, request), now);
+        }
+
+        if (verified.Redirect is { } redirect)
+        {
+            return SeeOther(context, RedirectUrl(redirect, verified.Id, exchangeToken));
+        }
+
+        return Page.Render(context, "Verified", $"""
+            <div class="icon" aria-hidden="true">✅</div>
+            <h1>Verified</h1>
+            <p>You are signed in to {Page.Encode(verified.Name)}. You can close this page.</p>
+            """);
+    }
+
+    /// <summary><c>redirect?otp_uuid=...&amp;otp_token=...</c>, keeping the redirect's own query (SPEC 4.2).</summary>
+    public static string RedirectUrl(string redirect, Guid uuid, string exchangeToken)
+    {
+        var fragment = redirect.IndexOf('#', StringComparison.Ordinal) is var hash and >= 0 ? redirect[hash..] : "";
+        var url = fragment.Length > 0 ? redirect[..^fragment.Length] : redirect;
+        var separator = url.Contains('?', StringComparison.Ordinal) ? (url.EndsWith('?') || url.EndsWith('&') ? "" : "&") : "?";
+        return $"{url}{separator}otp_uuid={uuid}&otp_token={Uri.EscapeDataString(exchangeToken)}{fragment}";
+    }
+
+    private static IResult SeeOther(HttpContext context, string location)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.Headers.Location = location;
+        return Results.StatusCode(StatusCodes.Status303SeeOther);
+    }
+
+    private static async Task<OtpRequest?> FindAsync(LinkLifecycle lifecycle, string token, CancellationToken cancellationToken)
+    {
+        if (token.Length is < 20 or > 100)
+        {
+            return null;
+        }
+
+        var hash = Secrets.Hash(token);
+        return await lifecycle.Db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.VerificationTokenHash == hash, cancellationToken);
+    }
+
+    private static Task<OtpRequest> ReloadAsync(LinkLifecycle lifecycle, OtpRequest request) =>
+        lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
+
+    private static IResult Confirm(HttpContext context, OtpRequest request, AntiforgeryTokenSet tokens)
+    {
+        var who = request.Phone ?? request.ChatId ?? "";
+        var requested = request.CreatedAt.ToString("d MMM yyyy, HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+        var formTargets = request.Redirect is { } redirect && Instances.InstanceAdmin.Origin(redirect) is { } origin ? new[] { origin } : [];
+        return Page.Render(context, $"Confirm sign-in to {request.Name}", $"""
+            <h1>Sign in to {Page.Encode(request.Name)}?</h1>
+            <p>Someone asked to sign in to {Page.Encode(request.Name)} with your WhatsApp number. Confirm only if it was you.</p>
+            <dl>
+              <dt>WhatsApp</dt><dd>{Page.Encode(who)}</dd>
+              <dt>Requested</dt><dd>{Page.Encode(requested)}</dd>
+            </dl>
+            <form method="post">
+              <input type="hidden" name="{Page.Encode(tokens.FormFieldName)}" value="{Page.Encode(tokens.RequestToken!)}">
+              <button class="primary" type="submit" name="action" value="verify">Verify</button>
+              <button type="submit" name="action" value="decline">This wasn't me</button>
+            </form>
+            """, formTargets: formTargets);
+    }
+
+    private static IResult Ended(HttpContext context, OtpRequest request, DateTimeOffset now)
+    {
+        var (title, text) = request.Status switch
+        {
+            OtpStatuses.Verified => ("This link has already been used", "It can confirm a sign-in only once. If that was not you, contact " + request.Name + "."),
+            OtpStatuses.Failed when request.FailedReason == "declined" => ("This sign-in was refused", "You told us it was not you. Nobody was signed in."),
+            OtpStatuses.Failed => ("This sign-in was cancelled", "Start again from " + request.Name + " if you still want to sign in."),
+            _ when request.Status == OtpStatuses.Expired || now >= request.ExpiresAt => ("This link has expired", "Start again from " + request.Name + " to get a new one."),
+            _ => ("This link is no longer valid", "A newer link was sent to your WhatsApp: use that one."),
+        };
+        return Page.Render(context, title, $"""
+            <div class="icon" aria-hidden="true">⌛</div>
+            <h1>{Page.Encode(title)}</h1>
+            <p>{Page.Encode(text)}</p>
+            """, StatusCodes.Status410Gone);
+    }
+
+    private static IResult Unknown(HttpContext context) => Page.Render(context, "Link not valid", """
+        <div class="icon" aria-hidden="true">🔗</div>
+        <h1>This link is not valid</h1>
+        <p>It may have been replaced by a newer one, or copied incompletely. Use the latest link you received on WhatsApp.</p>
+        """, StatusCodes.Status404NotFound);
+}
