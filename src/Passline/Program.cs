@@ -1,6 +1,6 @@
+using Microsoft.AspNetCore.DataProtection;
 using Passline;
 using Passline.Api;
-using Microsoft.AspNetCore.DataProtection;
 using Passline.Callbacks;
 using Passline.Channels;
 using Passline.Channels.CloudApi;
