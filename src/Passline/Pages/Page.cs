@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Encodings.Web;
 
 namespace Passline.Pages;
 
@@ -10,7 +9,8 @@ namespace Passline.Pages;
 /// </summary>
 public static class Page
 {
-    public static string Encode(string text) => HtmlEncoder.Default.Encode(text);
+    /// <summary>HTML-escapes text for element content and quoted attributes, leaving other characters (Arabic, emoji, +) readable.</summary>
+    public static string Encode(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     /// <param name="formTargets">Origins a form on the page may lead to: CSP's form-action also governs the redirect after a POST.</param>
     public static IResult Render(HttpContext context, string title, string body, int statusCode = StatusCodes.Status200OK,

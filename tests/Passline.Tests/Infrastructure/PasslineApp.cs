@@ -61,7 +61,8 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
     public HttpClient Client(string? token = null)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = BaseAddress });
+        // A plain client over real HTTP, like a browser or an application backend: keeps cookies, does not follow redirects.
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = BaseAddress };
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -78,17 +79,20 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
     /// <summary>A fresh instance of the test's own, with a token.</summary>
     public Task<TestInstance> CreateInstanceAsync(
-        string name = "Hypersender", string phone = "201553730661", string provider = Providers.Simulator, params string[] redirectOrigins) =>
+        string name = "Hypersender", string phone = "201553730661", string provider = Providers.Simulator,
+        IReadOnlyList<string>? redirectOrigins = null, Action<ProviderSettings>? settings = null) =>
         WithDbAsync(async db =>
         {
-            var created = await InstanceAdmin.CreateAsync(db, Time, new Instance
+            var instance = new Instance
             {
                 Name = name,
                 Phone = phone,
                 Provider = provider,
                 WebhookSecret = "",
-                RedirectOrigins = [.. redirectOrigins],
-            }, CancellationToken.None);
+                RedirectOrigins = [.. redirectOrigins ?? []],
+            };
+            settings?.Invoke(instance.Settings);
+            var created = await InstanceAdmin.CreateAsync(db, Time, instance, CancellationToken.None);
             return new TestInstance(created.Instance.Id, created.Token, this);
         });
 }

@@ -82,7 +82,7 @@ public static class SimulatorApi
             query = query.Where(m => m.ChatId == chatId);
         }
 
-        var messages = await query.OrderByDescending(m => m.SentAt).Take(200)
+        var messages = await query.OrderByDescending(m => m.SentAt).ThenByDescending(m => m.CreatedAt).Take(200)
             .Select(m => new SentMessage(m.Id, m.ChatId, m.Text, m.SentAt!.Value))
             .ToListAsync(context.RequestAborted);
         messages.Reverse();
