@@ -1,0 +1,285 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Passline.Tests.Infrastructure;
+using static Passline.Tests.Infrastructure.LinkFlow;
+using static Passline.Tests.Infrastructure.Webhooks;
+
+namespace Passline.Tests.Channels;
+
+/// <summary>
+/// The whole flow on the real providers' wire formats: WAHA and Meta's Graph API are loopback servers that check
+/// the credentials they are sent and record the bodies.
+/// </summary>
+public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture>, IAsyncLifetime
+{
+    private const string WahaKey = "waha-api-key";
+    private const string WahaHmac = "waha-hmac-secret";
+    private const string AccessToken = "EAAG-access-token";
+    private const string AppSecret = "meta-app-secret";
+    private const string VerifyToken = "verify-me";
+    private const string PhoneNumberId = "106540352242922";
+
+    private PasslineApp App => fixture.App;
+    private LoopbackServer waha = null!;
+    private LoopbackServer graph = null!;
+
+    public async Task InitializeAsync()
+    {
+        waha = await LoopbackServer.StartAsync();
+        waha.Respond = r => r.Headers.GetValueOrDefault("X-Api-Key") == WahaKey
+            ? new Answer(201, """{"id": "true_201063178738@c.us_3EB0ABCDEF", "body": "sent"}""")
+            : new Answer(401, """{"error": "Unauthorized"}""");
+        graph = await LoopbackServer.StartAsync();
+        graph.Respond = r => r.Headers.GetValueOrDefault("Authorization") == $"Bearer {AccessToken}"
+            ? new Answer(200, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cloud-api-send-response.json")))
+            : new Answer(401, """{"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}""");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await waha.DisposeAsync();
+        await graph.DisposeAsync();
+    }
+
+    private Task<TestInstance> WahaInstanceAsync(string[]? origins = null) =>
+        App.CreateInstanceAsync(name: "Acme", provider: "waha", redirectOrigins: origins, settings: s =>
+        {
+            s.WahaUrl = waha.BaseAddress.ToString();
+            s.WahaSession = "default";
+            s.WahaApiKey = WahaKey;
+            s.WahaHmacKey = WahaHmac;
+        });
+
+    private Task<TestInstance> CloudInstanceAsync(string[]? origins = null) =>
+        App.CreateInstanceAsync(name: "Acme", provider: "cloud-api", redirectOrigins: origins, settings: s =>
+        {
+            s.GraphUrl = graph.BaseAddress.ToString();
+            s.GraphVersion = "v21.0";
+            s.PhoneNumberId = PhoneNumberId;
+            s.AccessToken = AccessToken;
+            s.AppSecret = AppSecret;
+            s.VerifyToken = VerifyToken;
+        });
+
+    [Fact]
+    public async Task HappyPathOnWaha()
+    {
+        var instance = await WahaInstanceAsync(["https://app.example.com"]);
+        var link = await GenerateAsync(instance, """{"redirect": "https://app.example.com/in"}""");
+
+        var webhook = await App.Client().SendAsync(SignedWaha(instance.Id, WahaMessage(Message(link.Code)), WahaHmac));
+        Assert.Equal(HttpStatusCode.OK, webhook.StatusCode);
+
+        var sent = Assert.Single(await waha.WaitForAsync());
+        Assert.Equal(("POST", "/api/sendText"), (sent.Method, sent.Path));
+        Assert.Equal(WahaKey, sent.Headers["X-Api-Key"]);
+        var body = JsonNode.Parse(sent.Body)!;
+        Assert.Equal("default", body["session"]!.GetValue<string>());
+        Assert.Equal("201063178738@c.us", body["chatId"]!.GetValue<string>());
+        Assert.False(body["linkPreview"]!.GetValue<bool>());
+        Assert.StartsWith("Here is your login link: ", body["text"]!.GetValue<string>());
+
+        await VerifyAndExchangeAsync(instance, link, body["text"]!.GetValue<string>(), "201063178738@c.us");
+        var message = await App.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.RequestId == link.Uuid));
+        Assert.Equal("true_201063178738@c.us_3EB0ABCDEF", message.ProviderMessageId);
+    }
+
+    [Fact]
+    public async Task HappyPathOnCloudApi()
+    {
+        var instance = await CloudInstanceAsync(["https://app.example.com"]);
+        var link = await GenerateAsync(instance, """{"redirect": "https://app.example.com/in"}""");
+
+        var webhook = await App.Client().SendAsync(SignedCloudApi(instance.Id, CloudApiText(Message(link.Code)), AppSecret));
+        Assert.Equal(HttpStatusCode.OK, webhook.StatusCode);
+
+        var sent = Assert.Single(await graph.WaitForAsync());
+        Assert.Equal(("POST", $"/v21.0/{PhoneNumberId}/messages"), (sent.Method, sent.Path));
+        var body = JsonNode.Parse(sent.Body)!;
+        Assert.Equal("whatsapp", body["messaging_product"]!.GetValue<string>());
+        Assert.Equal("16505551234", body["to"]!.GetValue<string>());
+        Assert.Equal("text", body["type"]!.GetValue<string>());
+        Assert.False(body["text"]!["preview_url"]!.GetValue<bool>());
+
+        await VerifyAndExchangeAsync(instance, link, body["text"]!["body"]!.GetValue<string>(), "16505551234@c.us");
+        var message = await App.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.RequestId == link.Uuid));
+        Assert.Equal("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI0QzM3RTk0NjY0QjE0RjlGRTQA", message.ProviderMessageId);
+    }
+
+    private async Task VerifyAndExchangeAsync(TestInstance instance, Created link, string reply, string chatId)
+    {
+        var browser = App.Client();
+        var path = VerificationPath(reply);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(path)).StatusCode);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+
+        var verified = await PressAsync(browser, path);
+        Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
+        var token = System.Web.HttpUtility.ParseQueryString(verified.Headers.Location!.Query)["otp_token"];
+        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status);
+
+        var (exchanged, body) = await instance.Client().PostJsonAsync(instance.Api("exchange"), $$"""{"token": "{{token}}"}""");
+        Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
+        Assert.Equal(chatId, body["data"]!["chat_id"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Gone, (await instance.Client().PostAsync(instance.Api("exchange"), Json.Body($$"""{"token": "{{token}}"}"""))).StatusCode);
+    }
+
+    [Fact]
+    public async Task CloudApiHandshakeAnswersTheChallengeOnlyWithTheVerifyToken()
+    {
+        var instance = await CloudInstanceAsync();
+        var client = App.Client();
+
+        var ok = await client.GetAsync($"/webhooks/cloud-api/{instance.Id}?hub.mode=subscribe&hub.verify_token={VerifyToken}&hub.challenge=1158201444");
+        var wrong = await client.GetAsync($"/webhooks/cloud-api/{instance.Id}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1158201444");
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal("1158201444", await ok.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+    }
+
+    [Fact]
+    public async Task UnsignedOrWronglySignedWebhooksAre401AndChangeNothing()
+    {
+        var wahaInstance = await WahaInstanceAsync();
+        var cloudInstance = await CloudInstanceAsync();
+        var wahaLink = await GenerateAsync(wahaInstance);
+        var cloudLink = await GenerateAsync(cloudInstance);
+        var wahaBody = WahaMessage(Message(wahaLink.Code));
+        var cloudBody = CloudApiText(Message(cloudLink.Code));
+        var client = App.Client();
+
+        HttpRequestMessage[] attempts =
+        [
+            new(HttpMethod.Post, $"/webhooks/waha/{wahaInstance.Id}") { Content = Json.Body(wahaBody) },
+            SignedWaha(wahaInstance.Id, wahaBody, "another-key"),
+            WithHeader(SignedWaha(wahaInstance.Id, wahaBody, WahaHmac), "X-Webhook-Hmac", "zz-not-hex"),
+            WithContent(SignedWaha(wahaInstance.Id, wahaBody, WahaHmac), wahaBody.Replace("201063178738", "201999999999", StringComparison.Ordinal)),
+            new(HttpMethod.Post, $"/webhooks/cloud-api/{cloudInstance.Id}") { Content = Json.Body(cloudBody) },
+            SignedCloudApi(cloudInstance.Id, cloudBody, "another-secret"),
+            WithHeader(SignedCloudApi(cloudInstance.Id, cloudBody, AppSecret), "X-Hub-Signature-256", CloudApiSignature(cloudBody, AppSecret)[7..]),
+        ];
+        foreach (var attempt in attempts)
+        {
+            var response = await client.SendAsync(attempt);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        Assert.Equal(0, await App.WithDbAsync(db => db.InboundMessages.CountAsync(m => m.InstanceId == wahaInstance.Id || m.InstanceId == cloudInstance.Id)));
+        Assert.Equal(0, await App.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.InstanceId == wahaInstance.Id || m.InstanceId == cloudInstance.Id)));
+        Assert.Null((await RequestAsync(App, wahaLink.Uuid)).MessageReceivedAt);
+        Assert.Null((await RequestAsync(App, cloudLink.Uuid)).MessageReceivedAt);
+    }
+
+    [Fact]
+    public async Task OwnGroupStatusReactionAndReceiptMessagesAreIgnored()
+    {
+        var wahaInstance = await WahaInstanceAsync();
+        var cloudInstance = await CloudInstanceAsync();
+        var link = await GenerateAsync(wahaInstance);
+        var client = App.Client();
+        var text = Message(link.Code);
+
+        string[] ignoredWaha =
+        [
+            WahaMessage(text, fromMe: true, @event: "message.any"),
+            WahaMessage(text, from: "120363025246125244@g.us"),
+            WahaMessage(text, from: "status@broadcast"),
+            WahaMessage(text, @event: "message.reaction"),
+            WahaMessage(text, @event: "message.ack"),
+            WahaMessage(""),
+        ];
+        foreach (var body in ignoredWaha)
+        {
+            var response = await client.SendAsync(SignedWaha(wahaInstance.Id, body, WahaHmac));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("ignored", (await response.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        }
+
+        var receipt = Fixture("cloud-api-status.json").ToJsonString();
+        var receiptResponse = await client.SendAsync(SignedCloudApi(cloudInstance.Id, receipt, AppSecret));
+        Assert.Equal(HttpStatusCode.OK, receiptResponse.StatusCode);
+        Assert.Empty((await receiptResponse.ReadObjectAsync())["outcomes"]!.AsArray());
+
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Null((await RequestAsync(App, link.Uuid)).ChatId);
+        Assert.Equal(0, await App.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.InstanceId == wahaInstance.Id || m.InstanceId == cloudInstance.Id)));
+    }
+
+    [Fact]
+    public async Task WahaMessageAndMessageAnyOfTheSameMessageCountOnce()
+    {
+        var instance = await WahaInstanceAsync();
+        var link = await GenerateAsync(instance);
+        const string id = "false_201063178738@c.us_3EB0C767D26A1D8F4B21";
+
+        var first = await App.Client().SendAsync(SignedWaha(instance.Id, WahaMessage(Message(link.Code), id: id), WahaHmac));
+        var second = await App.Client().SendAsync(SignedWaha(instance.Id, WahaMessage(Message(link.Code), id: id, @event: "message.any"), WahaHmac));
+
+        Assert.Equal("matched", (await first.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        Assert.Equal("duplicate", (await second.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        Assert.Single(await waha.WaitForAsync());
+    }
+
+    [Fact]
+    public async Task LidSenderIsKeptAsReceivedWithoutPhone()
+    {
+        var instance = await WahaInstanceAsync();
+        var link = await GenerateAsync(instance);
+
+        await App.Client().SendAsync(SignedWaha(instance.Id, WahaMessage(Message(link.Code), from: "123456789012345@lid"), WahaHmac));
+
+        var stored = await RequestAsync(App, link.Uuid);
+        Assert.Equal(("123456789012345@lid", null), (stored.ChatId, stored.Phone));
+        var sent = Assert.Single(await waha.WaitForAsync());
+        Assert.Equal("123456789012345@lid", JsonNode.Parse(sent.Body)!["chatId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task CloudApiMediaCaptionWithTheCodeIsMatched()
+    {
+        var instance = await CloudInstanceAsync();
+        var link = await GenerateAsync(instance);
+        var json = JsonNode.Parse(CloudApiText("x"))!;
+        var message = json["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!.AsObject();
+        message.Remove("text");
+        message["type"] = "image";
+        message["image"] = new JsonObject { ["caption"] = Message(link.Code), ["mime_type"] = "image/jpeg", ["id"] = "1" };
+
+        var response = await App.Client().SendAsync(SignedCloudApi(instance.Id, json.ToJsonString(), AppSecret));
+
+        Assert.Equal("matched", (await response.ReadObjectAsync())["outcomes"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TwentyConcurrentDeliveriesOfOneWebhookGiveOneReplyAndOneTransition()
+    {
+        var instance = await WahaInstanceAsync();
+        var link = await GenerateAsync(instance);
+        var body = WahaMessage(Message(link.Code), id: "false_201063178738@c.us_CONCURRENT");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => App.Client().SendAsync(SignedWaha(instance.Id, body, WahaHmac))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var outcomes = await Task.WhenAll(responses.Select(async r => (await r.ReadObjectAsync())["outcome"]!.GetValue<string>()));
+        Assert.Equal(1, outcomes.Count(o => o == "matched"));
+        Assert.Equal(19, outcomes.Count(o => o == "duplicate"));
+        Assert.Single(await waha.WaitForAsync());
+        Assert.Equal(1, await App.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.RequestId == link.Uuid)));
+        Assert.Equal(1, await App.WithDbAsync(db => db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id)));
+    }
+
+    private static HttpRequestMessage WithHeader(HttpRequestMessage request, string name, string value)
+    {
+        request.Headers.Remove(name);
+        request.Headers.TryAddWithoutValidation(name, value);
+        return request;
+    }
+
+    private static HttpRequestMessage WithContent(HttpRequestMessage request, string body)
+    {
+        request.Content = Json.Body(body);
+        return request;
+    }
+}
