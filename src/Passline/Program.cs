@@ -50,6 +50,17 @@ builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<ChannelSender>();
 builder.Services.AddHttpClient(ChannelSender.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
 builder.Services.AddHostedService<OutboundWorker>();
+builder.Services.AddSingleton<CallbackResolver>();
+builder.Services.AddSingleton<GuardedConnect>();
+builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
+    .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false, // the guard must see the receiver's address, not a proxy's
+        UseCookies = false,
+        ConnectCallback = services.GetRequiredService<GuardedConnect>().ConnectAsync,
+    });
+builder.Services.AddHostedService<CallbackWorker>();
 builder.Services.AddHostedService<ExpirySweeper>();
 
 var app = builder.Build();

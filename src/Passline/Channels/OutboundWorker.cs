@@ -11,65 +11,22 @@ namespace Passline.Channels;
 /// message is an hour old; any other 4xx gives up at once.
 /// </summary>
 public sealed class OutboundWorker(
-    IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, IOptions<WorkerOptions> options, ILogger<OutboundWorker> logger) : BackgroundService
+    IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, IOptions<WorkerOptions> options, ILogger<OutboundWorker> logger)
+    : OutboxWorker(scopes, signal, time, options, logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromHours(1);
     private static readonly TimeSpan BackoffCap = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
-    private const int BatchSize = 64;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string Table => "outbound_messages";
+
+    protected override async Task DeliverAsync(IServiceProvider services, Guid id, CancellationToken cancellationToken)
     {
-        if (!options.Value.Enabled)
-        {
-            return;
-        }
-
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                while (await RunOnceAsync(stoppingToken) == BatchSize)
-                {
-                }
-
-                await signal.WaitAsync(options.Value.PollInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Outbound worker failed; retrying");
-                await Task.Delay(options.Value.PollInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
-
-    /// <summary>Claims and sends one batch; returns how many rows it claimed.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
-    {
-        List<Guid> claimed;
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-            claimed = await OutboxClaims.ClaimAsync(db, "outbound_messages", time.GetUtcNow(), Lease, BatchSize, cancellationToken);
-        }
-
-        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, SendAsync);
-        return claimed.Count;
-    }
-
-    private async ValueTask SendAsync(Guid id, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+        var db = services.GetRequiredService<PasslineDb>();
         var message = await db.OutboundMessages.FirstAsync(m => m.Id == id, cancellationToken);
         var instance = await db.Instances.AsNoTracking().FirstAsync(i => i.Id == message.InstanceId, cancellationToken);
 
-        var result = await scope.ServiceProvider.GetRequiredService<ChannelSender>().SendAsync(instance, message, cancellationToken);
-        var now = time.GetUtcNow();
+        var result = await services.GetRequiredService<ChannelSender>().SendAsync(instance, message, cancellationToken);
+        var now = Time.GetUtcNow();
         message.Attempts++;
         message.LockedUntil = null;
         message.LastError = result.Error;

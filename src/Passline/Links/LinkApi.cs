@@ -95,10 +95,15 @@ public static class LinkApi
 
         var request = await db.OtpRequests.AsNoTracking()
             .FirstOrDefaultAsync(r => r.Id == id && r.InstanceId == instance.Id, context.RequestAborted);
-        return request is null
-            ? ApiError.NotFound("OTP request not found.")
-            : TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request retrieved successfully",
-                OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow())));
+        if (request is null)
+        {
+            return ApiError.NotFound("OTP request not found.");
+        }
+
+        var callback = await db.CallbackDeliveries.AsNoTracking()
+            .Where(d => d.RequestId == id).OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(context.RequestAborted);
+        return TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request retrieved successfully",
+            OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow(), callback)));
     }
 
     public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> Cancel(
@@ -182,17 +187,20 @@ public sealed record ExchangeData(Guid Uuid, string? ChatId, string? Phone, stri
 
 /// <summary>A request as <c>GET /requests/{uuid}</c> shows it (SPEC 2.4).</summary>
 public sealed record OtpRequestDetails(
-    Guid Uuid, string Code, string? ChatId, string Status, string OtpType,
+    Guid Uuid, string? Code, string? ChatId, string Status, string OtpType,
     DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string? WhatsappLink, string? LinkUrl,
-    string? Phone, DateTimeOffset? VerifiedAt, DateTimeOffset? ValidatedAt, string? FailedReason, DateTimeOffset? MessageReceivedAt)
+    string? Phone, DateTimeOffset? VerifiedAt, DateTimeOffset? ValidatedAt, string? FailedReason, DateTimeOffset? MessageReceivedAt,
+    CallbackState? Callback)
 {
-    public static OtpRequestDetails From(OtpRequest request, Instance instance, string publicBase, DateTimeOffset now)
+    public static OtpRequestDetails From(OtpRequest request, Instance instance, string publicBase, DateTimeOffset now, CallbackDelivery? callback = null)
     {
         var link = request.OtpType == OtpTypes.Link ? LinkRequestData.From(request, instance, publicBase) : null;
 
         // A pending request past its expiry is expired even before the sweeper has written it down.
         var status = request.Status is OtpStatuses.Pending or OtpStatuses.Sent && now >= request.ExpiresAt ? OtpStatuses.Expired : request.Status;
-        return new(request.Id, request.Code, request.ChatId, status, request.OtpType, request.ExpiresAt, request.CreatedAt,
-            link?.WhatsappLink, link?.LinkUrl, request.Phone, request.VerifiedAt, request.ValidatedAt, request.FailedReason, request.MessageReceivedAt);
+        // A code OTP's code was shown once, in the request-code answer; only its hash is kept.
+        return new(request.Id, link is null ? null : request.Code, request.ChatId, status, request.OtpType, request.ExpiresAt, request.CreatedAt,
+            link?.WhatsappLink, link?.LinkUrl, request.Phone, request.VerifiedAt, request.ValidatedAt, request.FailedReason, request.MessageReceivedAt,
+            callback is null ? null : CallbackState.From(callback));
     }
 }

@@ -104,7 +104,9 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
             return null;
         }
 
-        return await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
+        var ended = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
+        Callbacks.Callbacks.Enqueue(db, ended, now);
+        return ended;
     }
 
     /// <summary>Ends a request past its expiry as <c>expired</c>.</summary>

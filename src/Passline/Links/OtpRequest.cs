@@ -6,7 +6,11 @@ public sealed class OtpRequest
     public Guid Id { get; set; }
     public Guid InstanceId { get; set; }
     public required string OtpType { get; set; }
+    /// <summary>The link code (shown in the WhatsApp link). Empty for a code OTP, whose code is kept only as <see cref="CodeHash"/>.</summary>
     public required string Code { get; set; }
+
+    /// <summary>For a code OTP: SHA-256 of the request id and the code; the code itself is never stored.</summary>
+    public byte[]? CodeHash { get; set; }
     public required string Status { get; set; }
     public required string Name { get; set; }
 

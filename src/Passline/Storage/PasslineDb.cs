@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Passline.Callbacks;
 using Passline.Channels;
 using Passline.Inbound;
 using Passline.Instances;
@@ -20,6 +21,8 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<OutboundAttempt> OutboundAttempts => Set<OutboundAttempt>();
+    public DbSet<CallbackDelivery> CallbackDeliveries => Set<CallbackDelivery>();
+    public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
 
     /// <summary>ASP.NET Core data-protection keys (antiforgery, cookies), shared by every node (SPEC 8).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -92,6 +95,25 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(a => a.Outcome).HasMaxLength(16);
             e.HasIndex(a => a.MessageId);
             e.HasOne<OutboundMessage>().WithMany().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CallbackDelivery>(e =>
+        {
+            e.ToTable("callback_deliveries");
+            e.Property(d => d.Url).HasMaxLength(2048);
+            e.Property(d => d.Status).HasMaxLength(16);
+            e.Ignore(d => d.WebhookId);
+            e.HasIndex(d => new { d.Status, d.NextAttemptAt });
+            e.HasIndex(d => d.RequestId);
+            e.HasOne<Instance>().WithMany().HasForeignKey(d => d.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CallbackAttempt>(e =>
+        {
+            e.ToTable("callback_attempts");
+            e.Property(a => a.Outcome).HasMaxLength(16);
+            e.HasIndex(a => a.DeliveryId);
+            e.HasOne<CallbackDelivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

@@ -46,6 +46,125 @@ namespace Passline.Storage.Migrations.Postgres
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AttemptedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_attempts");
+
+                    b.HasIndex("DeliveryId")
+                        .HasDatabaseName("ix_callback_attempts_delivery_id");
+
+                    b.ToTable("callback_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<DateTimeOffset?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_deliveries");
+
+                    b.HasIndex("InstanceId")
+                        .HasDatabaseName("ix_callback_deliveries_instance_id");
+
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_callback_deliveries_request_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
+
+                    b.ToTable("callback_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
                 {
                     b.Property<long>("Id")
@@ -387,6 +506,10 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("character varying(16)")
                         .HasColumnName("code");
 
+                    b.Property<byte[]>("CodeHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("code_hash");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -511,6 +634,26 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasFilter("otp_type = 'link' AND status = 'pending'");
 
                     b.ToTable("otp_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
+                {
+                    b.HasOne("Passline.Callbacks.CallbackDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_attempts_callback_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_deliveries_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>

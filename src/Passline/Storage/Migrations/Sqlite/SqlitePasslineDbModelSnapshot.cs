@@ -39,6 +39,123 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AttemptedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_attempts");
+
+                    b.HasIndex("DeliveryId")
+                        .HasDatabaseName("ix_callback_attempts_delivery_id");
+
+                    b.ToTable("callback_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long?>("LastAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_until");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_deliveries");
+
+                    b.HasIndex("InstanceId")
+                        .HasDatabaseName("ix_callback_deliveries_instance_id");
+
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_callback_deliveries_request_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
+
+                    b.ToTable("callback_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
                 {
                     b.Property<long>("Id")
@@ -376,6 +493,10 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("code");
 
+                    b.Property<byte[]>("CodeHash")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("code_hash");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -500,6 +621,26 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasFilter("otp_type = 'link' AND status = 'pending'");
 
                     b.ToTable("otp_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
+                {
+                    b.HasOne("Passline.Callbacks.CallbackDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_attempts_callback_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_deliveries_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
