@@ -35,10 +35,10 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Received => [.. received];
 
-    public static async Task<LoopbackServer> StartAsync()
+    public static async Task<LoopbackServer> StartAsync(string url = "http://127.0.0.1:0")
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
         var server = new LoopbackServer(builder.Build());
         server.app.Run(server.HandleAsync);

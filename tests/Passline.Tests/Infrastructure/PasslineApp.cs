@@ -24,8 +24,11 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
     private readonly TestDatabase database;
     private readonly Dictionary<string, string?> settings;
 
-    public PasslineApp(TestDatabase database, IDictionary<string, string?>? settings = null)
+    private readonly Action<IServiceCollection>? services;
+
+    public PasslineApp(TestDatabase database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        this.services = services;
         this.database = database;
         this.settings = new Dictionary<string, string?>(database.Settings)
         {
@@ -56,7 +59,11 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(collection =>
+        {
+            collection.AddSingleton<TimeProvider>(Time);
+            services?.Invoke(collection);
+        });
     }
 
     public HttpClient Client(string? token = null)
