@@ -37,6 +37,7 @@ var clock = Stopwatch.StartNew();
 var measureFrom = TimeSpan.FromSeconds(options.WarmupSeconds);
 var measureTo = measureFrom + TimeSpan.FromSeconds(options.DurationSeconds);
 var results = new ConcurrentBag<FlowResult>();
+var allCompleted = 0;
 var errors = new ConcurrentDictionary<string, int>();
 
 await Task.WhenAll(Enumerable.Range(0, options.Users).Select(_ => Task.Run(async () =>
@@ -49,6 +50,7 @@ await Task.WhenAll(Enumerable.Range(0, options.Users).Select(_ => Task.Run(async
         {
             var steps = await Flow.RunAsync(http, target, receiver, $"2011{n:D8}", $"bench-{run}-{n}", options.CallbackTimeout);
             var finished = clock.Elapsed;
+            Interlocked.Increment(ref allCompleted);
             if (finished >= measureFrom && finished <= measureTo)
             {
                 results.Add(new FlowResult(finished - started, steps));
@@ -68,6 +70,7 @@ var latencies = results.Select(r => r.Total.TotalMilliseconds).Order().ToArray()
 string Fixed(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
 double Percentile(double p) => latencies.Length == 0 ? 0 : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p / 100 * latencies.Length) - 1)];
 Console.WriteLine($"flows_completed={latencies.Length}");
+Console.WriteLine($"flows_all_completed={allCompleted}");
 Console.WriteLine($"flows_per_s={Fixed(latencies.Length / options.DurationSeconds)}");
 Console.WriteLine($"flow_p50_ms={Fixed(Percentile(50))}");
 Console.WriteLine($"flow_p95_ms={Fixed(Percentile(95))}");
