@@ -32,6 +32,8 @@ using var http = new HttpClient(new SocketsHttpHandler
 http.DefaultRequestHeaders.Authorization = new("Bearer", target.Token);
 
 var run = Guid.NewGuid().ToString("N")[..8];
+// Every flow is another WhatsApp user (the per-chat limit allows 10 messages a minute), also across runs on one instance.
+var phonePrefix = $"20{Random.Shared.Next(100, 1000)}";
 var flowNumber = 0L;
 var clock = Stopwatch.StartNew();
 var measureFrom = TimeSpan.FromSeconds(options.WarmupSeconds);
@@ -48,7 +50,7 @@ await Task.WhenAll(Enumerable.Range(0, options.Users).Select(_ => Task.Run(async
         var started = clock.Elapsed;
         try
         {
-            var steps = await Flow.RunAsync(http, target, receiver, $"2011{n:D8}", $"bench-{run}-{n}", options.CallbackTimeout);
+            var steps = await Flow.RunAsync(http, target, receiver, $"{phonePrefix}{n:D8}", $"bench-{run}-{n}", options.CallbackTimeout);
             var finished = clock.Elapsed;
             Interlocked.Increment(ref allCompleted);
             if (finished >= measureFrom && finished <= measureTo)
