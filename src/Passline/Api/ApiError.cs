@@ -42,7 +42,8 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
         Invalid(new Dictionary<string, string[]> { [field] = [message] });
 
     /// <summary>A 422 whose message says what went wrong, as validate-code's failures do (SPEC 2.3).</summary>
-    public static ApiError Unprocessable(string message) => new(StatusCodes.Status422UnprocessableEntity, message, null);
+    public static ApiError Unprocessable(string message, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(StatusCodes.Status422UnprocessableEntity, message, errors);
 
     public Task ExecuteAsync(HttpContext httpContext)
     {

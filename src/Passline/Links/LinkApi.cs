@@ -167,7 +167,7 @@ public static class LinkApi
             new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status, request.VerifiedAt)));
     }
 
-    private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
+    public static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
         new(value.Ticks - (value.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }
 
