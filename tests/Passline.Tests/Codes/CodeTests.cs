@@ -71,7 +71,11 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
         var (_, client) = await ClientAsync();
         var requested = await client.RequestCodeAsync(new RequestCodeRequest
         {
-            ChatId = "201063178738", Length = 10, UseNumber = useNumber, UseLetter = useLetter, AllCapital = allCapital,
+            ChatId = "201063178738",
+            Length = 10,
+            UseNumber = useNumber,
+            UseLetter = useLetter,
+            AllCapital = allCapital,
         });
 
         Assert.Matches(pattern, requested.Code);
