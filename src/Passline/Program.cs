@@ -31,6 +31,8 @@ builder.Services.AddOptions<CallbackOptions>().Configure(o => o.AllowPrivateNetw
 builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration("Passline:Simulator");
 
 builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+builder.Services.AddScoped<RateLimits>();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));

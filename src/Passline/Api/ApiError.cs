@@ -35,6 +35,9 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
 
     public static ApiError Status(int statusCode, string message) => new(statusCode, message, null);
 
+    public static ApiError TooManyRequests(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, message, null) { RetryAfter = retryAfter };
+
     public static ApiError Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         new(StatusCodes.Status422UnprocessableEntity, "The given data was invalid.", errors);
 

@@ -26,7 +26,7 @@ public static class CodeApi
 
     public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
 
-    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(HttpContext context, LinkLifecycle lifecycle)
+    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(HttpContext context, LinkLifecycle lifecycle, RateLimits limits)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -39,6 +39,11 @@ public static class CodeApi
         if (input is null)
         {
             return invalid!;
+        }
+
+        if ((await limits.CheckChatAsync(instance.Id, input.ChatId, context.RequestAborted) ?? await limits.CheckInstanceAsync(instance.Id, context.RequestAborted)) is { } limited)
+        {
+            return limited;
         }
 
         var now = LinkApi.TruncateToSeconds(lifecycle.Now());

@@ -25,7 +25,7 @@ public static class LinkApi
     }
 
     public static async Task<Results<Ok<ApiResponse<LinkRequestData>>, ApiError>> GenerateLink(
-        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, ILogger<OtpRequest> logger)
+        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, RateLimits limits, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -38,6 +38,11 @@ public static class LinkApi
         if (input is null)
         {
             return invalid!;
+        }
+
+        if ((await limits.CheckChatAsync(instance.Id, input.ChatId, context.RequestAborted) ?? await limits.CheckInstanceAsync(instance.Id, context.RequestAborted)) is { } limited)
+        {
+            return limited;
         }
 
         // Second precision, so that what is stored is what the response shows and expires_at - created_at == expires.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
+using Passline.Api;
 using Passline.Instances;
 using Passline.Pages;
 
@@ -19,8 +20,13 @@ public static class VerificationPage
         return app;
     }
 
-    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery)
+    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits)
     {
+        if (await limits.CheckPageAsync(context) is { } wait)
+        {
+            return Page.TooManyRequests(context, wait);
+        }
+
         var request = await FindAsync(lifecycle, token, context.RequestAborted);
         if (request is null)
         {
@@ -47,8 +53,13 @@ public static class VerificationPage
         return Ended(context, request, now);
     }
 
-    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery)
+    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits)
     {
+        if (await limits.CheckPageAsync(context) is { } wait)
+        {
+            return Page.TooManyRequests(context, wait);
+        }
+
         if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
         {
             return Page.Render(context, "Please try again",

@@ -54,6 +54,15 @@ public static class Page
         return Results.Content(html, "text/html; charset=utf-8", statusCode: statusCode);
     }
 
+    /// <summary>The page for a client over the per-IP limit (SPEC 6), with <c>Retry-After</c>.</summary>
+    public static IResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Render(context, "Too many requests", $"<h1>Too many requests</h1><p>Please wait {seconds} seconds and try again.</p>",
+            StatusCodes.Status429TooManyRequests);
+    }
+
     private const string Styles = """
         :root{color-scheme:light dark;--bg:#f4f6f8;--card:#fff;--text:#1b1f24;--muted:#5b6570;--accent:#128c4a;--danger:#b42318;--line:#e3e7eb}
         @media (prefers-color-scheme:dark){:root{--bg:#0f1418;--card:#182026;--text:#e8edf1;--muted:#9aa6b1;--line:#2a343c;--accent:#25d366}}

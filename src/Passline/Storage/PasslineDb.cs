@@ -23,6 +23,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
     public DbSet<OutboundAttempt> OutboundAttempts => Set<OutboundAttempt>();
     public DbSet<CallbackDelivery> CallbackDeliveries => Set<CallbackDelivery>();
     public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
+    public DbSet<Api.RateCounter> RateCounters => Set<Api.RateCounter>();
 
     /// <summary>ASP.NET Core data-protection keys (antiforgery, cookies), shared by every node (SPEC 8).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -62,6 +63,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
                 .IsUnique();
             e.HasIndex(r => new { r.InstanceId, r.Code }, "instance_code").HasDatabaseName("ix_otp_requests_instance_code");
             e.HasIndex(r => new { r.InstanceId, r.ChatId, r.CreatedAt });
+            e.HasIndex(r => new { r.InstanceId, r.BoundChatId, r.CreatedAt });
             e.HasIndex(r => r.VerificationTokenHash).IsUnique();
             e.HasIndex(r => r.ExchangeTokenHash).IsUnique();
             e.HasIndex(r => new { r.Status, r.ExpiresAt });
@@ -114,6 +116,14 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(a => a.Outcome).HasMaxLength(16);
             e.HasIndex(a => a.DeliveryId);
             e.HasOne<CallbackDelivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Api.RateCounter>(e =>
+        {
+            e.ToTable("rate_counters");
+            e.HasKey(c => new { c.Key, c.WindowStart });
+            e.Property(c => c.Key).HasMaxLength(200);
+            e.HasIndex(c => c.WindowStart);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

@@ -39,6 +39,30 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Api.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.HasKey("Key", "WindowStart")
+                        .HasName("pk_rate_counters");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_rate_counters_window_start");
+
+                    b.ToTable("rate_counters", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
                 {
                     b.Property<long>("Id")
@@ -608,6 +632,9 @@ namespace Passline.Storage.Migrations.Sqlite
 
                     b.HasIndex("Status", "ExpiresAt")
                         .HasDatabaseName("ix_otp_requests_status_expires_at");
+
+                    b.HasIndex("InstanceId", "BoundChatId", "CreatedAt")
+                        .HasDatabaseName("ix_otp_requests_instance_id_bound_chat_id_created_at");
 
                     b.HasIndex("InstanceId", "ChatId", "CreatedAt")
                         .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at");
