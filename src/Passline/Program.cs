@@ -18,7 +18,7 @@ if (PasslineCommandLine.Handles(args))
     return await PasslineCommandLine.InvokeAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args is ["serve", .. var serveArgs] ? serveArgs : args);
+var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
@@ -46,6 +46,7 @@ builder.Services.AddAntiforgery(o =>
 });
 builder.Services.AddHostedService<DemoInstance>();
 builder.Services.AddPasslineHealth();
+PasslineMetrics.AddPasslineMetrics(builder.Services);
 
 builder.Services.AddScoped<LinkLifecycle>();
 builder.Services.AddScoped<InboundProcessor>();
@@ -70,8 +71,10 @@ var app = builder.Build();
 
 app.UseApiErrors();
 app.MapPasslineHealth();
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapLinkApi();
 app.MapCodeApi();
+app.MapStatsApi();
 app.MapVerificationPage();
 app.MapSimulator();
 app.MapWahaWebhook();

@@ -28,6 +28,7 @@ public sealed class CallbackWorker(
         var secret = await db.Instances.Where(i => i.Id == delivery.InstanceId).Select(i => i.WebhookSecret).FirstAsync(cancellationToken);
 
         var result = await PostAsync(services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), delivery, secret, cancellationToken);
+        services.GetRequiredService<Monitoring.PasslineMetrics>().Delivered("callback", result.OutcomeName);
         var now = Time.GetUtcNow();
         delivery.Attempts++;
         delivery.LockedUntil = null;

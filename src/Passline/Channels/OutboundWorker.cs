@@ -26,6 +26,7 @@ public sealed class OutboundWorker(
         var instance = await db.Instances.AsNoTracking().FirstAsync(i => i.Id == message.InstanceId, cancellationToken);
 
         var result = await services.GetRequiredService<ChannelSender>().SendAsync(instance, message, cancellationToken);
+        services.GetRequiredService<Monitoring.PasslineMetrics>().Delivered(instance.Provider, result.OutcomeName);
         var now = Time.GetUtcNow();
         message.Attempts++;
         message.LockedUntil = null;

@@ -26,7 +26,7 @@ public static class CodeApi
 
     public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
 
-    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(HttpContext context, LinkLifecycle lifecycle, RateLimits limits)
+    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(HttpContext context, LinkLifecycle lifecycle, RateLimits limits, Monitoring.PasslineMetrics metrics)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -82,6 +82,7 @@ public static class CodeApi
             return 0;
         }, context.RequestAborted);
 
+        metrics.RequestCreated(instance.Id, OtpTypes.Code);
         return TypedResults.Ok(new ApiResponse<CodeRequestData>(true, "OTP code generated and message queued successfully",
             new CodeRequestData(request.Id, input.ChatId, code, request.Status, request.OtpType, request.ExpiresAt, request.CreatedAt)));
     }

@@ -13,7 +13,7 @@ namespace Passline.Inbound;
 /// What happens when a WhatsApp message arrives (SPEC 3): deduplication by provider message id, the per-chat limit,
 /// finding the bracketed code, and the transition and reply it calls for, all in one transaction.
 /// </summary>
-public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls urls, IOptions<RateLimitOptions> limits, ILogger<InboundProcessor> logger)
+public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls urls, IOptions<RateLimitOptions> limits, Monitoring.PasslineMetrics metrics, ILogger<InboundProcessor> logger)
 {
     public const string Ignored = "ignored";
     public const string Duplicate = "duplicate";
@@ -23,6 +23,7 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
     {
         if (!message.IsUserText)
         {
+            metrics.MessageReceived(instance.Id, Ignored);
             return Ignored;
         }
 
@@ -47,6 +48,7 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {
             await transaction.RollbackAsync(cancellationToken);
+            metrics.MessageReceived(instance.Id, Duplicate);
             return Duplicate;
         }
 
@@ -60,6 +62,7 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         lifecycle.Committed();
+        metrics.MessageReceived(instance.Id, record.Outcome);
         logger.LogInformation("Inbound message {MessageId} for request {Request}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
         return record.Outcome;
     }

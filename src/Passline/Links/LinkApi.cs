@@ -25,7 +25,7 @@ public static class LinkApi
     }
 
     public static async Task<Results<Ok<ApiResponse<LinkRequestData>>, ApiError>> GenerateLink(
-        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, RateLimits limits, ILogger<OtpRequest> logger)
+        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -85,6 +85,7 @@ public static class LinkApi
             }
         }
 
+        metrics.RequestCreated(instance.Id, OtpTypes.Link);
         return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
             LinkRequestData.From(request, instance, urls.Base(context.Request))));
     }

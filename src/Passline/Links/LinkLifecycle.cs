@@ -12,7 +12,7 @@ namespace Passline.Links;
 /// request twice or both verify and fail it; the messages (and callbacks) it causes are written in the same
 /// transaction, so none is lost and none is sent for a change that did not happen.
 /// </summary>
-public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal)
+public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal, Monitoring.PasslineMetrics metrics)
 {
     public static readonly TimeSpan ExchangeLifetime = TimeSpan.FromMinutes(5);
 
@@ -106,6 +106,7 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
 
         var ended = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
         Callbacks.Callbacks.Enqueue(db, ended, now);
+        metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
         return ended;
     }
 

@@ -34,6 +34,9 @@ public sealed class OtpRequest
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? MessageReceivedAt { get; set; }
+
+    /// <summary>When the link page (<c>link_url</c>) was first opened: a click, for the click-through rate.</summary>
+    public DateTimeOffset? LinkOpenedAt { get; set; }
     public DateTimeOffset? VerifiedAt { get; set; }
     public DateTimeOffset? ValidatedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }

@@ -583,6 +583,10 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("instance_id");
 
+                    b.Property<DateTimeOffset?>("LinkOpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("link_opened_at");
+
                     b.Property<DateTimeOffset?>("MessageReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("message_received_at");

@@ -570,6 +570,10 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
 
+                    b.Property<long?>("LinkOpenedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_opened_at");
+
                     b.Property<long?>("MessageReceivedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("message_received_at");
