@@ -75,6 +75,7 @@ app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapLinkApi();
 app.MapCodeApi();
 app.MapStatsApi();
+app.MapDashboard();
 app.MapVerificationPage();
 app.MapSimulator();
 app.MapWahaWebhook();

@@ -14,7 +14,7 @@ public static class Page
 
     /// <param name="formTargets">Origins a form on the page may lead to: CSP's form-action also governs the redirect after a POST.</param>
     public static IResult Render(HttpContext context, string title, string body, int statusCode = StatusCodes.Status200OK,
-        IEnumerable<string>? formTargets = null, string? script = null)
+        IEnumerable<string>? formTargets = null, string? script = null, bool wide = false)
     {
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var headers = context.Response.Headers;
@@ -43,7 +43,7 @@ public static class Page
             <style nonce="{{nonce}}">{{Styles}}</style>
             </head>
             <body>
-            <main class="card">
+            <main class="card{{(wide ? " wide" : "")}}">
             {{body}}
             </main>
             <p class="foot">Secured by Passline</p>
@@ -81,5 +81,18 @@ public static class Page
         button:focus-visible{outline:3px solid #5b9dff;outline-offset:2px}
         .icon{font-size:2.5rem;line-height:1;margin-bottom:8px}
         .foot{color:var(--muted);font-size:.8rem;margin-top:16px}
+        .card.wide{max-width:960px}
+        h2{font-size:1.05rem;margin:24px 0 8px}
+        .row{display:flex;flex-wrap:wrap;gap:12px;align-items:end;grid-template-columns:none}
+        label{display:grid;gap:4px;color:var(--muted);font-size:.9rem}
+        input,select{font:inherit;padding:10px;border-radius:10px;border:1px solid var(--line);background:transparent;color:var(--text);min-width:0}
+        .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin-top:16px}
+        .tile{border:1px solid var(--line);border-radius:12px;padding:12px;display:grid;gap:2px}
+        .tile strong{font-size:1.4rem} .tile span{color:var(--muted);font-size:.85rem}
+        svg{width:100%;height:240px;display:block}
+        rect.verified,.k.verified{fill:#128c4a;background:#128c4a} rect.expired,.k.expired{fill:#d4a017;background:#d4a017}
+        rect.failed,.k.failed{fill:#b42318;background:#b42318} rect.pending,.k.pending{fill:#8a94a0;background:#8a94a0}
+        .axis{stroke:var(--line)} .legend{font-size:.85rem}
+        .k{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px}
         """;
 }

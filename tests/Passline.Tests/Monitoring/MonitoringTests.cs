@@ -109,6 +109,22 @@ public sealed class MonitoringTests(AppFixture fixture) : IClassFixture<AppFixtu
         Assert.Equal(7, data["series"]!.AsArray().Count);
     }
 
+    [Fact]
+    public async Task DashboardPageAsksTheStatsEndpointWithTheTokenItIsGiven()
+    {
+        var response = await App.Client().GetAsync("/dashboard");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        var nonce = Regex.Match(csp, "script-src 'nonce-([^']+)'").Groups[1].Value;
+        Assert.NotEmpty(nonce);
+        Assert.Contains($"<script nonce=\"{nonce}\">", html);
+        Assert.Contains("connect-src 'self'", csp);
+        Assert.Contains("/stats?from=", html);
+        Assert.Contains("Authorization: 'Bearer ' + token", html);
+    }
+
     [Theory]
     [InlineData("from=yesterday")]
     [InlineData("to=2020-13-45")]
