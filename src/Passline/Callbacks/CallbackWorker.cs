@@ -56,11 +56,12 @@ public sealed class CallbackWorker(
                 break;
             default:
                 delivery.Status = CallbackStatuses.Failed;
-                logger.LogWarning("Gave up the callback of request {Request} after {Attempts} attempts: {Error}", delivery.RequestId, delivery.Attempts, result.Error);
+                logger.LogWarning("Gave up the callback of request {RequestId} after {Attempts} attempts: {Error}", delivery.RequestId, delivery.Attempts, result.Error);
                 break;
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Callback {WebhookId} of request {RequestId}: {Outcome} {StatusCode}", delivery.WebhookId, delivery.RequestId, result.OutcomeName, result.StatusCode);
     }
 
     private async Task<DeliveryResult> PostAsync(HttpClient http, CallbackDelivery delivery, string secret, CancellationToken cancellationToken)

@@ -26,7 +26,8 @@ public static class CodeApi
 
     public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
 
-    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(HttpContext context, LinkLifecycle lifecycle, RateLimits limits, Monitoring.PasslineMetrics metrics)
+    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(
+        HttpContext context, LinkLifecycle lifecycle, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -83,6 +84,7 @@ public static class CodeApi
         }, context.RequestAborted);
 
         metrics.RequestCreated(instance.Id, OtpTypes.Code);
+        logger.LogInformation("Code request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
         return TypedResults.Ok(new ApiResponse<CodeRequestData>(true, "OTP code generated and message queued successfully",
             new CodeRequestData(request.Id, input.ChatId, code, request.Status, request.OtpType, request.ExpiresAt, request.CreatedAt)));
     }

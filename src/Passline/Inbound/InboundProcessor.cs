@@ -63,7 +63,7 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         await transaction.CommitAsync(cancellationToken);
         lifecycle.Committed();
         metrics.MessageReceived(instance.Id, record.Outcome);
-        logger.LogInformation("Inbound message {MessageId} for request {Request}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
+        logger.LogInformation("Inbound message {MessageId} for request {RequestId}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
         return record.Outcome;
     }
 

@@ -80,12 +80,13 @@ public static class LinkApi
             }
             catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
             {
-                logger.LogWarning("Link code collision for instance {Instance}; drawing another", instance.Id);
+                logger.LogWarning("Link code collision for instance {InstanceId}; drawing another", instance.Id);
                 request.Code = LinkCodes.New();
             }
         }
 
         metrics.RequestCreated(instance.Id, OtpTypes.Link);
+        logger.LogInformation("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
         return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
             LinkRequestData.From(request, instance, urls.Base(context.Request))));
     }

@@ -12,7 +12,7 @@ namespace Passline.Links;
 /// request twice or both verify and fail it; the messages (and callbacks) it causes are written in the same
 /// transaction, so none is lost and none is sent for a change that did not happen.
 /// </summary>
-public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal, Monitoring.PasslineMetrics metrics)
+public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal, Monitoring.PasslineMetrics metrics, ILogger<LinkLifecycle> logger)
 {
     public static readonly TimeSpan ExchangeLifetime = TimeSpan.FromMinutes(5);
 
@@ -107,6 +107,7 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
         var ended = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
         Callbacks.Callbacks.Enqueue(db, ended, now);
         metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
+        logger.LogInformation("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status, ended.FailedReason);
         return ended;
     }
 
@@ -130,6 +131,7 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
         if (rows == 1)
         {
             Send(request.InstanceId, request.Id, chatId, Fill(request, request.ExpiredMessage ?? MessageTemplates.Expired));
+            logger.LogInformation("Request {RequestId}: expired link opened, expired message queued", request.Id);
         }
 
         return rows == 1;
