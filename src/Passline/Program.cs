@@ -37,6 +37,7 @@ builder.Services.AddScoped<RateLimits>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddSingleton<PublicUrls>();
+builder.Services.AddSingleton<TokenCache>();
 builder.Services.AddPasslineStorage(builder.Configuration);
 builder.Services.AddDataProtection().SetApplicationName("passline").PersistKeysToDbContext<PasslineDb>();
 builder.Services.AddAntiforgery(o =>
@@ -49,6 +50,8 @@ builder.Services.AddPasslineHealth();
 PasslineMetrics.AddPasslineMetrics(builder.Services);
 
 builder.Services.AddScoped<LinkLifecycle>();
+builder.Services.AddSingleton<LinkRequestWriter>();
+builder.Services.AddHostedService(services => services.GetRequiredService<LinkRequestWriter>());
 builder.Services.AddScoped<InboundProcessor>();
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<ChannelSender>();

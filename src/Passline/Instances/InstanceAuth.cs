@@ -26,14 +26,21 @@ public static class InstanceAuth
         }
 
         var db = context.RequestServices.GetRequiredService<PasslineDb>();
+        var cache = context.RequestServices.GetRequiredService<TokenCache>();
         var hash = Secrets.Hash(token);
-        var owner = await db.ApiTokens.AsNoTracking()
-            .Where(t => t.Hash == hash && t.RevokedAt == null)
-            .Select(t => t.Instance)
-            .FirstOrDefaultAsync(context.RequestAborted);
+        var owner = cache.Get(hash);
         if (owner is null)
         {
-            return ApiError.Unauthenticated();
+            owner = await db.ApiTokens.AsNoTracking()
+                .Where(t => t.Hash == hash && t.RevokedAt == null)
+                .Select(t => t.Instance)
+                .FirstOrDefaultAsync(context.RequestAborted);
+            if (owner is null)
+            {
+                return ApiError.Unauthenticated();
+            }
+
+            cache.Add(hash, owner);
         }
 
         var routeValue = context.Request.RouteValues["instance"] as string;

@@ -12,8 +12,6 @@ namespace Passline.Links;
 /// <summary><c>POST /generate-link</c> and <c>GET /requests/{uuid}</c> (SPEC 2.2, 2.4).</summary>
 public static class LinkApi
 {
-    private const int CodeAttempts = 5;
-
     public static IEndpointRouteBuilder MapLinkApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
@@ -25,7 +23,8 @@ public static class LinkApi
     }
 
     public static async Task<Results<Ok<ApiResponse<LinkRequestData>>, ApiError>> GenerateLink(
-        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
+        HttpContext context, LinkRequestWriter writer, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks,
+        RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -68,22 +67,7 @@ public static class LinkApi
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };
-        db.OtpRequests.Add(request);
-
-        // The code must be unique among the instance's open requests; the partial unique index decides races.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await db.SaveChangesAsync(context.RequestAborted);
-                break;
-            }
-            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
-            {
-                logger.LogWarning("Link code collision for instance {InstanceId}; drawing another", instance.Id);
-                request.Code = LinkCodes.New();
-            }
-        }
+        await writer.SaveAsync(request, context.RequestAborted);
 
         metrics.RequestCreated(instance.Id, OtpTypes.Link);
         logger.LogInformation("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
