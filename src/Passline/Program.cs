@@ -6,6 +6,7 @@ using Passline.Channels;
 using Passline.Channels.CloudApi;
 using Passline.Channels.Simulator;
 using Passline.Channels.Waha;
+using Passline.Demo;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
@@ -62,6 +63,7 @@ builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeo
     });
 builder.Services.AddHostedService<CallbackWorker>();
 builder.Services.AddHostedService<ExpirySweeper>();
+builder.Services.AddApiDocs();
 
 var app = builder.Build();
 
@@ -69,6 +71,10 @@ app.UseApiErrors();
 app.MapPasslineHealth();
 app.MapLinkApi();
 app.MapVerificationPage();
+app.MapLinkPage();
+app.MapSimulatedPhone();
+app.MapDemo();
+app.MapApiDocs();
 app.MapSimulator();
 app.MapWahaWebhook();
 app.MapCloudApiWebhook();
