@@ -104,6 +104,7 @@ public static class Page
           background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",sans-serif}
         .card{width:100%;max-width:440px;background:var(--card);border:1px solid var(--line);border-radius:18px;padding:28px 24px;box-shadow:0 10px 30px rgba(16,24,40,.07)}
         .card.wide{max-width:820px}
+        @media (max-width:480px){body{padding:10px}.card{padding:22px 16px;border-radius:16px}}
         h1{font-size:1.4rem;margin:0 0 8px;line-height:1.3}
         h2{font-size:1.05rem;margin:0 0 6px}
         p{margin:8px 0;color:var(--muted)}
