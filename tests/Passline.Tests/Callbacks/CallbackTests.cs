@@ -170,7 +170,12 @@ public sealed class CallbackTests : IAsyncLifetime
         await app.DisposeAsync();
 
         app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Callbacks:AllowPrivateNetworks"] = "true" });
-        app.Time.Advance(TimeSpan.FromMinutes(5));
+        // The new node's worker may not be waiting yet when the clock moves: nudge it on until the retry arrives.
+        await Eventually.TrueAsync(() =>
+        {
+            app.Time.Advance(TimeSpan.FromMinutes(1));
+            return Task.FromResult(receiver.Received.Count >= 2);
+        }, "the retry after the restart");
 
         var received = await receiver.WaitForAsync(2);
         Assert.Equal(received[0].Headers["webhook-id"], received[1].Headers["webhook-id"]);
