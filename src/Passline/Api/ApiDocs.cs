@@ -40,15 +40,28 @@ public static class ApiDocs
             };
             return Task.CompletedTask;
         });
-        o.AddOperationTransformer((operation, context, _) =>
+        o.AddOperationTransformer(async (operation, context, cancellationToken) =>
         {
+            var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<DocumentedBody>().FirstOrDefault() is { } body)
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = body.Required,
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken) },
+                    },
+                };
+            }
+
             // The API and the simulator's own calls take an instance's bearer token; webhooks are signed by their provider instead.
             if (context.Description.RelativePath is { } path && (path.StartsWith("api/", StringComparison.Ordinal) || path.StartsWith("simulator/", StringComparison.Ordinal)))
             {
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", context.Document)] = [] }];
             }
 
-            var name = context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+            var name = metadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
             if (name is not null && ApiExamples.Operations.TryGetValue(name, out var example))
             {
                 operation.Summary = example.Summary;
@@ -65,10 +78,18 @@ public static class ApiDocs
                     SetExample(response.Content, error.Body);
                 }
             }
-
-            return Task.CompletedTask;
         });
     });
+
+    /// <summary>
+    /// Documents the JSON body an endpoint reads by hand (<see cref="JsonBody"/>). Unlike <c>Accepts&lt;T&gt;()</c> it adds
+    /// no content-type constraint to routing, so a wrong body still gets the handler's own answer (SPEC 2.1), after
+    /// authentication.
+    /// </summary>
+    public static RouteHandlerBuilder DocumentBody<T>(this RouteHandlerBuilder builder, bool required = true) =>
+        builder.WithMetadata(new DocumentedBody(typeof(T), required));
+
+    private sealed record DocumentedBody(Type Type, bool Required);
 
     public static WebApplication MapApiDocs(this WebApplication app)
     {

@@ -17,10 +17,10 @@ public static class LinkApi
     public static IEndpointRouteBuilder MapLinkApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
-        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink").Accepts<GenerateLinkRequest>("application/json");
+        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink").DocumentBody<GenerateLinkRequest>(required: false);
         group.MapGet("/requests/{uuid}", GetRequest).WithName("GetRequest");
         group.MapPost("/requests/{uuid}/cancel", Cancel).WithName("CancelRequest");
-        group.MapPost("/exchange", Exchange).WithName("Exchange").Accepts<ExchangeRequest>("application/json").Produces<ErrorBody>(StatusCodes.Status410Gone);
+        group.MapPost("/exchange", Exchange).WithName("Exchange").DocumentBody<ExchangeRequest>().Produces<ErrorBody>(StatusCodes.Status410Gone);
         return app;
     }
 

@@ -73,6 +73,22 @@ public sealed class ApiDocsTests(AppFixture fixture) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task DocumentingTheBodiesChangesNoAnswer()
+    {
+        var instance = await App.CreateInstanceAsync();
+        static StringContent Text() => new("expires=60", System.Text.Encoding.UTF8, "text/plain");
+
+        var anonymous = await App.Client().PostAsync(instance.Api("generate-link"), Text());
+        var wrongType = await instance.Client().PostAsync(instance.Api("generate-link"), Text());
+        var empty = await instance.Client().PostAsync(instance.Api("generate-link"), null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode); // authentication comes first
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+        Assert.Equal("The request body must be JSON (Content-Type: application/json).", (await wrongType.ReadObjectAsync())["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, empty.StatusCode);
+    }
+
+    [Fact]
     public async Task ReferencePageIsServedFromThePackageUnderAStrictPolicy()
     {
         var client = App.Client();
