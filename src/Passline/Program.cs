@@ -7,6 +7,7 @@ using Passline.Channels.CloudApi;
 using Passline.Channels.Simulator;
 using Passline.Channels.Waha;
 using Passline.Codes;
+using Passline.Demo;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
@@ -69,6 +70,7 @@ builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeo
     });
 builder.Services.AddHostedService<CallbackWorker>();
 builder.Services.AddHostedService<ExpirySweeper>();
+builder.Services.AddApiDocs();
 
 var app = builder.Build();
 
@@ -80,6 +82,10 @@ app.MapCodeApi();
 app.MapStatsApi();
 app.MapDashboard();
 app.MapVerificationPage();
+app.MapLinkPage();
+app.MapSimulatedPhone();
+app.MapDemo();
+app.MapApiDocs();
 app.MapSimulator();
 app.MapWahaWebhook();
 app.MapCloudApiWebhook();

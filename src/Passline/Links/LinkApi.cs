@@ -15,10 +15,10 @@ public static class LinkApi
     public static IEndpointRouteBuilder MapLinkApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
-        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink");
+        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink").DocumentBody<GenerateLinkRequest>(required: false);
         group.MapGet("/requests/{uuid}", GetRequest).WithName("GetRequest");
         group.MapPost("/requests/{uuid}/cancel", Cancel).WithName("CancelRequest");
-        group.MapPost("/exchange", Exchange).WithName("Exchange");
+        group.MapPost("/exchange", Exchange).WithName("Exchange").DocumentBody<ExchangeRequest>().Produces<ErrorBody>(StatusCodes.Status410Gone);
         return app;
     }
 
@@ -44,6 +44,16 @@ public static class LinkApi
             return limited;
         }
 
+        var request = await CreateAsync(writer, time, instance, input, metrics, logger, context.RequestAborted);
+        return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
+            LinkRequestData.From(request, instance, urls.Base(context.Request))));
+    }
+
+    /// <summary>Stores a new link request; returns once it is durably stored. The demo uses it as the API does.</summary>
+    public static async Task<OtpRequest> CreateAsync(
+        LinkRequestWriter writer, TimeProvider time, Instance instance, GenerateLinkInput input, Monitoring.PasslineMetrics metrics,
+        ILogger logger, CancellationToken cancellationToken)
+    {
         // Second precision, so that what is stored is what the response shows and expires_at - created_at == expires.
         var now = TruncateToSeconds(time.GetUtcNow());
         var request = new OtpRequest
@@ -67,12 +77,10 @@ public static class LinkApi
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };
-        await writer.SaveAsync(request, context.RequestAborted);
-
+        await writer.SaveAsync(request, cancellationToken);
         metrics.RequestCreated(instance.Id, OtpTypes.Link);
         logger.LogInformation("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
-        return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
-            LinkRequestData.From(request, instance, urls.Base(context.Request))));
+        return request;
     }
 
     public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> GetRequest(
@@ -142,18 +150,12 @@ public static class LinkApi
             return fields.ToError();
         }
 
-        var instance = context.AuthenticatedInstance();
-        var hash = Secrets.Hash(token!);
-        var now = lifecycle.Now();
-        var redeemed = await lifecycle.Db.OtpRequests
-            .Where(r => r.InstanceId == instance.Id && r.ExchangeTokenHash == hash && r.ExchangedAt == null && r.ExchangeExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExchangedAt, now), context.RequestAborted);
-        if (redeemed == 0)
+        var request = await lifecycle.ExchangeAsync(context.AuthenticatedInstance().Id, token!, context.RequestAborted);
+        if (request is null)
         {
             return ApiError.Gone("The token is unknown, expired or already used.");
         }
 
-        var request = await lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.ExchangeTokenHash == hash, context.RequestAborted);
         return TypedResults.Ok(new ApiResponse<ExchangeData>(true, "Token exchanged successfully",
             new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status, request.VerifiedAt)));
     }

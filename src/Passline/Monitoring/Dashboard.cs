@@ -29,7 +29,7 @@ public static class Dashboard
         <section id="figures" hidden>
           <div class="tiles" id="tiles"></div>
           <h2>Link requests over time</h2>
-          <svg id="chart" role="img" aria-label="Link requests per period, by outcome" viewBox="0 0 720 240" preserveAspectRatio="none"></svg>
+          <svg id="chart" class="chart" role="img" aria-label="Link requests per period, by outcome" viewBox="0 0 720 240" preserveAspectRatio="none"></svg>
           <p class="legend"><span class="k verified"></span>verified <span class="k expired"></span>expired <span class="k failed"></span>failed <span class="k pending"></span>pending</p>
         </section>
         """;

@@ -12,8 +12,8 @@ using Passline.Storage;
 namespace Passline.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePasslineDb))]
-    [Migration("20261125172049_RateLimits")]
-    partial class RateLimits
+    [Migration("20261125175522_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -302,6 +302,40 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("outbound_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chat_id");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_simulated_phone_messages");
+
+                    b.HasIndex("InstanceId", "ChatId", "SentAt")
+                        .HasDatabaseName("ix_simulated_phone_messages_instance_id_chat_id_sent_at");
+
+                    b.ToTable("simulated_phone_messages", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -528,6 +562,15 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<byte[]>("DeviceBindingHash")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("device_binding_hash");
+
+                    b.Property<string>("DeviceDescription")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_description");
+
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("ended_at");
@@ -572,6 +615,14 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
+
+                    b.Property<int>("LinkClicks")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_clicks");
+
+                    b.Property<long?>("LinkOpenedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_opened_at");
 
                     b.Property<long?>("MessageReceivedAt")
                         .HasColumnType("INTEGER")
@@ -691,6 +742,16 @@ namespace Passline.Storage.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_outbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_simulated_phone_messages_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
