@@ -29,6 +29,19 @@ public sealed record LinkCallbacks(
     [property: JsonPropertyName("success"), StringLength(2048), Description("Absolute https URL called when the request is verified.")] string? Success = null,
     [property: JsonPropertyName("failed"), StringLength(2048), Description("Absolute https URL called when the request fails or expires.")] string? Failed = null);
 
+public sealed record RequestCodeRequest(
+    [property: JsonPropertyName("chatId"), Required, Description("The WhatsApp user to send the code to: 201063178738@c.us, +20 106 317 8738 or 201063178738. Alias: chat_id.")] string ChatId,
+    [property: JsonPropertyName("length"), Range(4, 10), Description("Code length. Default 6.")] int? Length = null,
+    [property: JsonPropertyName("useNumber"), Description("Digits in the code. Default true.")] bool? UseNumber = null,
+    [property: JsonPropertyName("useLetter"), Description("Letters in the code. Default false. At least one of useNumber and useLetter must be true.")] bool? UseLetter = null,
+    [property: JsonPropertyName("allCapital"), Description("Capital letters; lower-case otherwise. Default false.")] bool? AllCapital = null,
+    [property: JsonPropertyName("name"), StringLength(100, MinimumLength = 1), Description("The application name in the message. Default: the instance's name.")] string? Name = null,
+    [property: JsonPropertyName("expires"), Range(60, 1800), Description("Seconds until the code expires. Default 1800.")] int? Expires = null);
+
+public sealed record ValidateCodeRequest(
+    [property: JsonPropertyName("chatId"), Required, Description("The WhatsApp user the code was sent to. Alias: chat_id.")] string ChatId,
+    [property: JsonPropertyName("code"), Required, Description("The code the user typed (a string, or a number for digit-only codes).")] string Code);
+
 public sealed record ExchangeRequest(
     [property: JsonPropertyName("token"), Required, StringLength(200, MinimumLength = 1), Description("The otp_token the browser brought back to the redirect.")] string Token);
 

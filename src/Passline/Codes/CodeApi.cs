@@ -17,8 +17,8 @@ public static class CodeApi
     public static IEndpointRouteBuilder MapCodeApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP code");
-        group.MapPost("/request-code", RequestCode).WithName("RequestCode");
-        group.MapPost("/validate-code", ValidateCode).WithName("ValidateCode");
+        group.MapPost("/request-code", RequestCode).WithName("RequestCode").DocumentBody<RequestCodeRequest>();
+        group.MapPost("/validate-code", ValidateCode).WithName("ValidateCode").DocumentBody<ValidateCodeRequest>();
         return app;
     }
 
