@@ -8,7 +8,8 @@ BEGIN;
 INSERT INTO otp_requests (id, instance_id, otp_type, code, status, name, bound_chat_id, chat_id, phone,
   prompt_message, success_message, failed_message, expired_message, callback_success, callback_failed, redirect,
   created_at, expires_at, message_received_at, verified_at, validated_at, ended_at, failed_reason, failed_attempts,
-  verification_token_hash, exchange_token_hash, exchange_expires_at, exchanged_at, expired_notice_at, code_hash)
+  verification_token_hash, exchange_token_hash, exchange_expires_at, exchanged_at, expired_notice_at, code_hash,
+  link_opened_at, link_clicks)
 SELECT
   (lpad(to_hex((extract(epoch FROM created) * 1000)::bigint), 12, '0') || '7' || lpad(to_hex(i & 4095), 3, '0')
     || to_hex(32768 | ((i >> 12) & 16383)) || lpad(to_hex(i), 12, '0'))::uuid,
@@ -39,7 +40,9 @@ SELECT
   CASE WHEN k < 70 THEN created + interval '330 seconds' END,
   CASE WHEN k < 70 THEN created + make_interval(secs => 35 + i % 60) END,
   NULL,
-  CASE WHEN k >= 97 THEN sha256(int8send(i) || '\x03'::bytea) END
+  CASE WHEN k >= 97 THEN sha256(int8send(i) || '\x03'::bytea) END,
+  CASE WHEN k < 70 THEN created + interval '5 seconds' END,
+  CASE WHEN k < 70 THEN 1 ELSE 0 END
 FROM (SELECT id FROM instances ORDER BY created_at LIMIT 1) inst,
   LATERAL (
     SELECT i, i % 100 AS k,

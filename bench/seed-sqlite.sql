@@ -14,7 +14,8 @@ r AS (
 INSERT INTO otp_requests (id, instance_id, otp_type, code, status, name, bound_chat_id, chat_id, phone,
   prompt_message, success_message, failed_message, expired_message, callback_success, callback_failed, redirect,
   created_at, expires_at, message_received_at, verified_at, validated_at, ended_at, failed_reason, failed_attempts,
-  verification_token_hash, exchange_token_hash, exchange_expires_at, exchanged_at, expired_notice_at, code_hash)
+  verification_token_hash, exchange_token_hash, exchange_expires_at, exchanged_at, expired_notice_at, code_hash,
+  link_opened_at, link_clicks)
 SELECT
   printf('%08X-%04X-7%03X-%04X-%012X', created >> 16, created & 65535, i & 4095, 32768 | ((i >> 12) & 16383), i),
   (SELECT id FROM instances ORDER BY created_at LIMIT 1),
@@ -42,6 +43,8 @@ SELECT
   CASE WHEN k < 70 THEN created + 330000 END,
   CASE WHEN k < 70 THEN created + 35000 + i % 60000 END,
   NULL,
-  CASE WHEN k >= 97 THEN randomblob(32) END
+  CASE WHEN k >= 97 THEN randomblob(32) END,
+  CASE WHEN k < 70 THEN created + 5000 END,
+  CASE WHEN k < 70 THEN 1 ELSE 0 END
 FROM r;
 COMMIT;

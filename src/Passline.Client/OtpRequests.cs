@@ -24,7 +24,7 @@ public static class OtpStatus
 
 /// <summary>A request as <c>GET /requests/{uuid}</c> and <c>POST /requests/{uuid}/cancel</c> show it.</summary>
 /// <param name="Uuid">The request's id.</param>
-/// <param name="Code">The link code or the sent code.</param>
+/// <param name="Code">The link code; null for a code request, whose code is shown only once, by <c>request-code</c>.</param>
 /// <param name="ChatId">The chat that sent the code (link) or that the code was sent to (code); null while unknown.</param>
 /// <param name="Status">See <see cref="OtpStatus"/>.</param>
 /// <param name="OtpType"><c>link</c> or <c>code</c>.</param>
@@ -39,7 +39,7 @@ public static class OtpStatus
 /// <param name="MessageReceivedAt">When the user's WhatsApp message with the code arrived.</param>
 /// <param name="Callback">Delivery of the callback, or null when there is none (yet).</param>
 public sealed record OtpRequestDetails(
-    Guid Uuid, string Code, string? ChatId, string Status, string OtpType,
+    Guid Uuid, string? Code, string? ChatId, string Status, string OtpType,
     DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string? WhatsappLink, string? LinkUrl,
     string? Phone, DateTimeOffset? VerifiedAt, DateTimeOffset? ValidatedAt, string? FailedReason,
     DateTimeOffset? MessageReceivedAt, CallbackDelivery? Callback);

@@ -39,13 +39,19 @@ public static class PasslineCommandLine
         return command;
     }
 
+    /// <summary>
+    /// Host options shared by every command: appsettings.json is read from beside the executable, wherever it is
+    /// started from; relative paths in configuration (the SQLite file) stay relative to the working directory.
+    /// </summary>
+    public static WebApplicationOptions Options(string[] args) => new() { Args = args, ContentRootPath = AppContext.BaseDirectory };
+
     public static void AcceptConfiguration(Command command) => command.TreatUnmatchedTokensAsErrors = false;
 
     /// <summary>Runs a command's work on the configured database, migrating first unless that is switched off.</summary>
     public static async Task<int> RunAsync(
         ParseResult parse, Func<PasslineDb, TimeProvider, CancellationToken, Task<int>> work, CancellationToken cancellationToken, bool forceMigrate = false)
     {
-        var builder = WebApplication.CreateBuilder([.. parse.UnmatchedTokens]);
+        var builder = WebApplication.CreateBuilder(Options([.. parse.UnmatchedTokens]));
 
         // stdout carries the command's JSON; diagnostics go to stderr.
         builder.Logging.ClearProviders();

@@ -6,6 +6,8 @@ using Passline.Channels;
 using Passline.Channels.CloudApi;
 using Passline.Channels.Simulator;
 using Passline.Channels.Waha;
+using Passline.Codes;
+using Passline.Demo;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
@@ -17,7 +19,7 @@ if (PasslineCommandLine.Handles(args))
     return await PasslineCommandLine.InvokeAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args is ["serve", .. var serveArgs] ? serveArgs : args);
+var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
@@ -30,10 +32,13 @@ builder.Services.AddOptions<CallbackOptions>().Configure(o => o.AllowPrivateNetw
 builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration("Passline:Simulator");
 
 builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
+builder.Services.AddScoped<RateLimits>();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddSingleton<PublicUrls>();
+builder.Services.AddSingleton<TokenCache>();
 builder.Services.AddPasslineStorage(builder.Configuration);
 builder.Services.AddDataProtection().SetApplicationName("passline").PersistKeysToDbContext<PasslineDb>();
 builder.Services.AddAntiforgery(o =>
@@ -43,8 +48,11 @@ builder.Services.AddAntiforgery(o =>
 });
 builder.Services.AddHostedService<DemoInstance>();
 builder.Services.AddPasslineHealth();
+PasslineMetrics.AddPasslineMetrics(builder.Services);
 
 builder.Services.AddScoped<LinkLifecycle>();
+builder.Services.AddSingleton<LinkRequestWriter>();
+builder.Services.AddHostedService(services => services.GetRequiredService<LinkRequestWriter>());
 builder.Services.AddScoped<InboundProcessor>();
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<ChannelSender>();
@@ -62,13 +70,22 @@ builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeo
     });
 builder.Services.AddHostedService<CallbackWorker>();
 builder.Services.AddHostedService<ExpirySweeper>();
+builder.Services.AddApiDocs();
 
 var app = builder.Build();
 
 app.UseApiErrors();
 app.MapPasslineHealth();
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapLinkApi();
+app.MapCodeApi();
+app.MapStatsApi();
+app.MapDashboard();
 app.MapVerificationPage();
+app.MapLinkPage();
+app.MapSimulatedPhone();
+app.MapDemo();
+app.MapApiDocs();
 app.MapSimulator();
 app.MapWahaWebhook();
 app.MapCloudApiWebhook();

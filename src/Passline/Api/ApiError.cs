@@ -35,6 +35,9 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
 
     public static ApiError Status(int statusCode, string message) => new(statusCode, message, null);
 
+    public static ApiError TooManyRequests(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, message, null) { RetryAfter = retryAfter };
+
     public static ApiError Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         new(StatusCodes.Status422UnprocessableEntity, "The given data was invalid.", errors);
 
@@ -42,7 +45,8 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
         Invalid(new Dictionary<string, string[]> { [field] = [message] });
 
     /// <summary>A 422 whose message says what went wrong, as validate-code's failures do (SPEC 2.3).</summary>
-    public static ApiError Unprocessable(string message) => new(StatusCodes.Status422UnprocessableEntity, message, null);
+    public static ApiError Unprocessable(string message, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(StatusCodes.Status422UnprocessableEntity, message, errors);
 
     public Task ExecuteAsync(HttpContext httpContext)
     {

@@ -28,6 +28,7 @@ public sealed class CallbackWorker(
         var secret = await db.Instances.Where(i => i.Id == delivery.InstanceId).Select(i => i.WebhookSecret).FirstAsync(cancellationToken);
 
         var result = await PostAsync(services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), delivery, secret, cancellationToken);
+        services.GetRequiredService<Monitoring.PasslineMetrics>().Delivered("callback", result.OutcomeName);
         var now = Time.GetUtcNow();
         delivery.Attempts++;
         delivery.LockedUntil = null;
@@ -55,11 +56,12 @@ public sealed class CallbackWorker(
                 break;
             default:
                 delivery.Status = CallbackStatuses.Failed;
-                logger.LogWarning("Gave up the callback of request {Request} after {Attempts} attempts: {Error}", delivery.RequestId, delivery.Attempts, result.Error);
+                logger.LogWarning("Gave up the callback of request {RequestId} after {Attempts} attempts: {Error}", delivery.RequestId, delivery.Attempts, result.Error);
                 break;
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Callback {WebhookId} of request {RequestId}: {Outcome} {StatusCode}", delivery.WebhookId, delivery.RequestId, result.OutcomeName, result.StatusCode);
     }
 
     private async Task<DeliveryResult> PostAsync(HttpClient http, CallbackDelivery delivery, string secret, CancellationToken cancellationToken)

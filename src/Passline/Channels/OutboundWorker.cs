@@ -26,6 +26,7 @@ public sealed class OutboundWorker(
         var instance = await db.Instances.AsNoTracking().FirstAsync(i => i.Id == message.InstanceId, cancellationToken);
 
         var result = await services.GetRequiredService<ChannelSender>().SendAsync(instance, message, cancellationToken);
+        services.GetRequiredService<Monitoring.PasslineMetrics>().Delivered(instance.Provider, result.OutcomeName);
         var now = Time.GetUtcNow();
         message.Attempts++;
         message.LockedUntil = null;
@@ -51,12 +52,14 @@ public sealed class OutboundWorker(
                 break;
             default:
                 message.Status = OutboundStatuses.Failed;
-                logger.LogWarning("Gave up sending message {Message} for request {Request} after {Attempts} attempts: {Error}",
+                logger.LogWarning("Gave up sending message {MessageId} for request {RequestId} after {Attempts} attempts: {Error}",
                     message.Id, message.RequestId, message.Attempts, result.Error);
                 break;
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Message {MessageId} for request {RequestId} via {Provider}: {Outcome} {StatusCode}",
+            message.Id, message.RequestId, instance.Provider, result.OutcomeName, result.StatusCode);
 
         // A code OTP is "sent" once the provider has accepted it (SPEC 2.3).
         if (result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)

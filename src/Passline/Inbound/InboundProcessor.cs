@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Channels;
 using Passline.Instances;
@@ -12,10 +13,8 @@ namespace Passline.Inbound;
 /// What happens when a WhatsApp message arrives (SPEC 3): deduplication by provider message id, the per-chat limit,
 /// finding the bracketed code, and the transition and reply it calls for, all in one transaction.
 /// </summary>
-public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls urls, ILogger<InboundProcessor> logger)
+public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls urls, IOptions<RateLimitOptions> limits, Monitoring.PasslineMetrics metrics, ILogger<InboundProcessor> logger)
 {
-    public const int MessagesPerChatPerMinute = 10;
-
     public const string Ignored = "ignored";
     public const string Duplicate = "duplicate";
 
@@ -24,6 +23,7 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
     {
         if (!message.IsUserText)
         {
+            metrics.MessageReceived(instance.Id, Ignored);
             return Ignored;
         }
 
@@ -48,20 +48,22 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {
             await transaction.RollbackAsync(cancellationToken);
+            metrics.MessageReceived(instance.Id, Duplicate);
             return Duplicate;
         }
 
         var since = now.AddMinutes(-1);
         var recent = await db.InboundMessages.CountAsync(
             m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since && m.Id != record.Id, cancellationToken);
-        record.Outcome = recent >= MessagesPerChatPerMinute
+        record.Outcome = recent >= limits.Value.InboundPerChatPerMinute
             ? InboundOutcomes.RateLimited
             : await MatchAsync(instance, message, record, urls.Base(request), cancellationToken);
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         lifecycle.Committed();
-        logger.LogInformation("Inbound message {MessageId} for request {Request}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
+        metrics.MessageReceived(instance.Id, record.Outcome);
+        logger.LogInformation("Inbound message {MessageId} for request {RequestId}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
         return record.Outcome;
     }
 

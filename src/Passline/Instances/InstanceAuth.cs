@@ -25,15 +25,21 @@ public static class InstanceAuth
             return ApiError.Unauthenticated();
         }
 
-        var db = context.RequestServices.GetRequiredService<PasslineDb>();
+        var cache = context.RequestServices.GetRequiredService<TokenCache>();
         var hash = Secrets.Hash(token);
-        var owner = await db.ApiTokens.AsNoTracking()
-            .Where(t => t.Hash == hash && t.RevokedAt == null)
-            .Select(t => t.Instance)
-            .FirstOrDefaultAsync(context.RequestAborted);
+        var owner = cache.Get(hash);
         if (owner is null)
         {
-            return ApiError.Unauthenticated();
+            owner = await context.RequestServices.GetRequiredService<PasslineDb>().ApiTokens.AsNoTracking()
+                .Where(t => t.Hash == hash && t.RevokedAt == null)
+                .Select(t => t.Instance)
+                .FirstOrDefaultAsync(context.RequestAborted);
+            if (owner is null)
+            {
+                return ApiError.Unauthenticated();
+            }
+
+            cache.Add(hash, owner);
         }
 
         var routeValue = context.Request.RouteValues["instance"] as string;
@@ -44,7 +50,7 @@ public static class InstanceAuth
 
         if (owner.Id != instanceId)
         {
-            return await db.Instances.AnyAsync(i => i.Id == instanceId, context.RequestAborted)
+            return await context.RequestServices.GetRequiredService<PasslineDb>().Instances.AnyAsync(i => i.Id == instanceId, context.RequestAborted)
                 ? ApiError.Forbidden("This token does not belong to this instance.")
                 : ApiError.NotFound("Instance not found.");
         }

@@ -56,6 +56,7 @@ public sealed class ExpirySweeper(IServiceScopeFactory scopes, TimeProvider time
             await lifecycle.InTransactionAsync(() => lifecycle.ExpireAsync(id, cancellationToken), cancellationToken);
         }
 
+        await scope.ServiceProvider.GetRequiredService<Api.RateLimits>().PruneAsync(cancellationToken);
         return due.Count;
     }
 }

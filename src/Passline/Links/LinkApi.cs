@@ -12,20 +12,19 @@ namespace Passline.Links;
 /// <summary><c>POST /generate-link</c> and <c>GET /requests/{uuid}</c> (SPEC 2.2, 2.4).</summary>
 public static class LinkApi
 {
-    private const int CodeAttempts = 5;
-
     public static IEndpointRouteBuilder MapLinkApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
-        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink");
+        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink").DocumentBody<GenerateLinkRequest>(required: false);
         group.MapGet("/requests/{uuid}", GetRequest).WithName("GetRequest");
         group.MapPost("/requests/{uuid}/cancel", Cancel).WithName("CancelRequest");
-        group.MapPost("/exchange", Exchange).WithName("Exchange");
+        group.MapPost("/exchange", Exchange).WithName("Exchange").DocumentBody<ExchangeRequest>().Produces<ErrorBody>(StatusCodes.Status410Gone);
         return app;
     }
 
     public static async Task<Results<Ok<ApiResponse<LinkRequestData>>, ApiError>> GenerateLink(
-        HttpContext context, PasslineDb db, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks, ILogger<OtpRequest> logger)
+        HttpContext context, LinkRequestWriter writer, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks,
+        RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -40,6 +39,21 @@ public static class LinkApi
             return invalid!;
         }
 
+        if ((await limits.CheckChatAsync(instance.Id, input.ChatId, context.RequestAborted) ?? await limits.CheckInstanceAsync(instance.Id, context.RequestAborted)) is { } limited)
+        {
+            return limited;
+        }
+
+        var request = await CreateAsync(writer, time, instance, input, metrics, logger, context.RequestAborted);
+        return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
+            LinkRequestData.From(request, instance, urls.Base(context.Request))));
+    }
+
+    /// <summary>Stores a new link request; returns once it is durably stored. The demo uses it as the API does.</summary>
+    public static async Task<OtpRequest> CreateAsync(
+        LinkRequestWriter writer, TimeProvider time, Instance instance, GenerateLinkInput input, Monitoring.PasslineMetrics metrics,
+        ILogger logger, CancellationToken cancellationToken)
+    {
         // Second precision, so that what is stored is what the response shows and expires_at - created_at == expires.
         var now = TruncateToSeconds(time.GetUtcNow());
         var request = new OtpRequest
@@ -63,25 +77,10 @@ public static class LinkApi
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };
-        db.OtpRequests.Add(request);
-
-        // The code must be unique among the instance's open requests; the partial unique index decides races.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await db.SaveChangesAsync(context.RequestAborted);
-                break;
-            }
-            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
-            {
-                logger.LogWarning("Link code collision for instance {Instance}; drawing another", instance.Id);
-                request.Code = LinkCodes.New();
-            }
-        }
-
-        return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
-            LinkRequestData.From(request, instance, urls.Base(context.Request))));
+        await writer.SaveAsync(request, cancellationToken);
+        metrics.RequestCreated(instance.Id, OtpTypes.Link);
+        logger.LogInformation("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
+        return request;
     }
 
     public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> GetRequest(
@@ -151,23 +150,17 @@ public static class LinkApi
             return fields.ToError();
         }
 
-        var instance = context.AuthenticatedInstance();
-        var hash = Secrets.Hash(token!);
-        var now = lifecycle.Now();
-        var redeemed = await lifecycle.Db.OtpRequests
-            .Where(r => r.InstanceId == instance.Id && r.ExchangeTokenHash == hash && r.ExchangedAt == null && r.ExchangeExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExchangedAt, now), context.RequestAborted);
-        if (redeemed == 0)
+        var request = await lifecycle.ExchangeAsync(context.AuthenticatedInstance().Id, token!, context.RequestAborted);
+        if (request is null)
         {
             return ApiError.Gone("The token is unknown, expired or already used.");
         }
 
-        var request = await lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.ExchangeTokenHash == hash, context.RequestAborted);
         return TypedResults.Ok(new ApiResponse<ExchangeData>(true, "Token exchanged successfully",
             new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status, request.VerifiedAt)));
     }
 
-    private static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
+    public static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
         new(value.Ticks - (value.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }
 

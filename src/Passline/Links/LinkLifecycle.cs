@@ -12,7 +12,7 @@ namespace Passline.Links;
 /// request twice or both verify and fail it; the messages (and callbacks) it causes are written in the same
 /// transaction, so none is lost and none is sent for a change that did not happen.
 /// </summary>
-public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal)
+public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal signal, Monitoring.PasslineMetrics metrics, ILogger<LinkLifecycle> logger)
 {
     public static readonly TimeSpan ExchangeLifetime = TimeSpan.FromMinutes(5);
 
@@ -106,6 +106,8 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
 
         var ended = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
         Callbacks.Callbacks.Enqueue(db, ended, now);
+        metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
+        logger.LogInformation("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status, ended.FailedReason);
         return ended;
     }
 
@@ -129,9 +131,61 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
         if (rows == 1)
         {
             Send(request.InstanceId, request.Id, chatId, Fill(request, request.ExpiredMessage ?? MessageTemplates.Expired));
+            logger.LogInformation("Request {RequestId}: expired link opened, expired message queued", request.Id);
         }
 
         return rows == 1;
+    }
+
+    /// <summary>
+    /// <c>link_url</c> was opened (SPEC 4.3): counts the click and, when <paramref name="bindingHash"/> is given and the
+    /// request is still open, binds it to that browser (the latest browser to open the link holds the binding).
+    /// </summary>
+    public async Task OpenLinkAsync(Guid id, byte[]? bindingHash, string? deviceDescription, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var opened = db.OtpRequests.Where(r => r.Id == id);
+        if (bindingHash is null)
+        {
+            await opened.ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.LinkClicks, r => r.LinkClicks + 1)
+                .SetProperty(r => r.LinkOpenedAt, r => r.LinkOpenedAt ?? now), cancellationToken);
+            return;
+        }
+
+        await opened.Where(r => r.Status == OtpStatuses.Pending && r.ExpiresAt > now).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.LinkClicks, r => r.LinkClicks + 1)
+            .SetProperty(r => r.LinkOpenedAt, r => r.LinkOpenedAt ?? now)
+            .SetProperty(r => r.DeviceBindingHash, bindingHash)
+            .SetProperty(r => r.DeviceDescription, deviceDescription), cancellationToken);
+    }
+
+    /// <summary>
+    /// Hands the redirect of a request verified in another browser to the bound browser (SPEC 4.2): issues the one-time
+    /// exchange token, once, to the holder of <paramref name="bindingHash"/>, within the token's lifetime after Verify.
+    /// </summary>
+    public async Task<bool> HandOverAsync(Guid id, byte[] bindingHash, byte[] exchangeTokenHash, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var since = now - ExchangeLifetime;
+        var rows = await db.OtpRequests
+            .Where(r => r.Id == id && r.Status == OtpStatuses.Verified && r.Redirect != null && r.ExchangeTokenHash == null
+                && r.DeviceBindingHash == bindingHash && r.VerifiedAt > since)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.ExchangeTokenHash, exchangeTokenHash)
+                .SetProperty(r => r.ExchangeExpiresAt, now + ExchangeLifetime), cancellationToken);
+        return rows == 1;
+    }
+
+    /// <summary>Redeems an exchange token of <paramref name="instanceId"/> (SPEC 2.4): the verified request once, then null.</summary>
+    public async Task<OtpRequest?> ExchangeAsync(Guid instanceId, string token, CancellationToken cancellationToken)
+    {
+        var hash = Instances.Secrets.Hash(token);
+        var now = Now();
+        var redeemed = await db.OtpRequests
+            .Where(r => r.InstanceId == instanceId && r.ExchangeTokenHash == hash && r.ExchangedAt == null && r.ExchangeExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExchangedAt, now), cancellationToken);
+        return redeemed == 0 ? null : await db.OtpRequests.AsNoTracking().FirstAsync(r => r.ExchangeTokenHash == hash, cancellationToken);
     }
 
     public static string Fill(OtpRequest request, string template, string? link = null) =>

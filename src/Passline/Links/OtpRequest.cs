@@ -51,6 +51,21 @@ public sealed class OtpRequest
     /// <summary>When the <c>expired</c> WhatsApp message was queued, so that it is sent at most once.</summary>
     public DateTimeOffset? ExpiredNoticeAt { get; set; }
     public DateTimeOffset? ExchangedAt { get; set; }
+
+    /// <summary>
+    /// SHA-256 of the device-binding cookie of the browser that last opened <c>link_url</c> while the request was
+    /// pending (SPEC 4.3): that browser receives the redirect after Verify (SPEC 4.2).
+    /// </summary>
+    public byte[]? DeviceBindingHash { get; set; }
+
+    /// <summary>The bound browser and its OS as its User-Agent told them (<c>Chrome on Windows</c>), shown on the verification page.</summary>
+    public string? DeviceDescription { get; set; }
+
+    /// <summary>When <c>link_url</c> was first opened: the request counts as clicked (SPEC 8).</summary>
+    public DateTimeOffset? LinkOpenedAt { get; set; }
+
+    /// <summary>How many times <c>link_url</c> was opened (GET).</summary>
+    public int LinkClicks { get; set; }
 }
 
 public static class OtpTypes

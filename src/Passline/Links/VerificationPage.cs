@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
+using Passline.Api;
 using Passline.Instances;
 using Passline.Pages;
 
@@ -19,8 +20,13 @@ public static class VerificationPage
         return app;
     }
 
-    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery)
+    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits)
     {
+        if (await limits.CheckPageAsync(context) is { } wait)
+        {
+            return Page.TooManyRequests(context, wait);
+        }
+
         var request = await FindAsync(lifecycle, token, context.RequestAborted);
         if (request is null)
         {
@@ -47,12 +53,17 @@ public static class VerificationPage
         return Ended(context, request, now);
     }
 
-    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery)
+    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits)
     {
+        if (await limits.CheckPageAsync(context) is { } wait)
+        {
+            return Page.TooManyRequests(context, wait);
+        }
+
         if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
         {
             return Page.Render(context, "Please try again",
-                """<h1>Please try again</h1><p>This form has expired or did not come from this page. Open the link from WhatsApp again.</p>""",
+                $"""{Page.Badge("alert", "warn")}<h1>Please try again</h1><p>This form has expired or did not come from this page. Open the link from WhatsApp again.</p>""",
                 StatusCodes.Status400BadRequest);
         }
 
@@ -72,33 +83,62 @@ public static class VerificationPage
                 context.RequestAborted);
             return declined is not null
                 ? Page.Render(context, "Sign-in refused", $"""
-                    <div class="icon" aria-hidden="true">🛡️</div>
+                    {Page.Badge("shield", "ok")}
                     <h1>Thanks, the sign-in was refused</h1>
                     <p>Nobody was signed in to {Page.Encode(request.Name)} with your number. You can close this page.</p>
                     """)
                 : Ended(context, await ReloadAsync(lifecycle, request), now);
         }
 
-        var exchangeToken = Secrets.NewUrlToken();
+        // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person
+        // approved something else than what happens now: show the page again instead.
+        if (form.TryGetValue("device", out var shown) && shown != DeviceBinding.Fingerprint(request.DeviceBindingHash))
+        {
+            return Confirm(context, request, antiforgery.GetAndStoreTokens(context), changed: true);
+        }
+
+        var seen = request.DeviceBindingHash;
+        var handOver = request.Redirect is not null && seen is not null && !DeviceBinding.Holds(context.Request, request);
+        var exchangeToken = handOver ? null : Secrets.NewUrlToken();
         var verified = await lifecycle.InTransactionAsync(
             () => lifecycle.EndAsync(request.Id, OtpStatuses.Verified, null, context.RequestAborted,
-                r => r.VerificationTokenHash == hash && r.ExpiresAt > now,
-                s => s.SetProperty(r => r.VerifiedAt, now)
-                    .SetProperty(r => r.ExchangeTokenHash, Secrets.Hash(exchangeToken))
-                    .SetProperty(r => r.ExchangeExpiresAt, now + LinkLifecycle.ExchangeLifetime)),
+                r => r.VerificationTokenHash == hash && r.ExpiresAt > now && r.DeviceBindingHash == seen,
+                s =>
+                {
+                    s.SetProperty(r => r.VerifiedAt, now);
+                    if (exchangeToken is not null)
+                    {
+                        s.SetProperty(r => r.ExchangeTokenHash, Secrets.Hash(exchangeToken))
+                            .SetProperty(r => r.ExchangeExpiresAt, now + LinkLifecycle.ExchangeLifetime);
+                    }
+                }),
             context.RequestAborted);
         if (verified is null)
         {
-            return Ended(context, await ReloadAsync(lifecycle, request), now);
+            var current = await ReloadAsync(lifecycle, request);
+            return current.Status == OtpStatuses.Pending && now < current.ExpiresAt && current.VerificationTokenHash is { } tokenHash && tokenHash.AsSpan().SequenceEqual(hash)
+                ? Confirm(context, current, antiforgery.GetAndStoreTokens(context), changed: true)
+                : Ended(context, current, now);
+        }
+
+        if (handOver)
+        {
+            // The browser that opened link_url receives the redirect through its live status (LinkPage).
+            return Page.Render(context, "Verified", $"""
+                {Page.Badge("check", "ok")}
+                <h1>Verified</h1>
+                <p>You can go back to your other device: {Page.Encode(verified.DeviceDescription ?? "the browser where you started")} continues the sign-in to {Page.Encode(verified.Name)}.</p>
+                <p>You can close this page.</p>
+                """);
         }
 
         if (verified.Redirect is { } redirect)
         {
-            return SeeOther(context, RedirectUrl(redirect, verified.Id, exchangeToken));
+            return Page.Redirect(context, RedirectUrl(redirect, verified.Id, exchangeToken!));
         }
 
         return Page.Render(context, "Verified", $"""
-            <div class="icon" aria-hidden="true">✅</div>
+            {Page.Badge("check", "ok")}
             <h1>Verified</h1>
             <p>You are signed in to {Page.Encode(verified.Name)}. You can close this page.</p>
             """);
@@ -111,14 +151,6 @@ public static class VerificationPage
         var url = fragment.Length > 0 ? redirect[..^fragment.Length] : redirect;
         var separator = url.Contains('?', StringComparison.Ordinal) ? (url.EndsWith('?') || url.EndsWith('&') ? "" : "&") : "?";
         return $"{url}{separator}otp_uuid={uuid}&otp_token={Uri.EscapeDataString(exchangeToken)}{fragment}";
-    }
-
-    private static IResult SeeOther(HttpContext context, string location)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
-        context.Response.Headers.Location = location;
-        return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
 
     private static async Task<OtpRequest?> FindAsync(LinkLifecycle lifecycle, string token, CancellationToken cancellationToken)
@@ -135,25 +167,57 @@ public static class VerificationPage
     private static Task<OtpRequest> ReloadAsync(LinkLifecycle lifecycle, OtpRequest request) =>
         lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
 
-    private static IResult Confirm(HttpContext context, OtpRequest request, AntiforgeryTokenSet tokens)
+    private static IResult Confirm(HttpContext context, OtpRequest request, AntiforgeryTokenSet tokens, bool changed = false)
     {
         var who = request.Phone ?? request.ChatId ?? "";
         var requested = request.CreatedAt.ToString("d MMM yyyy, HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
         var formTargets = request.Redirect is { } redirect && Instances.InstanceAdmin.Origin(redirect) is { } origin ? new[] { origin } : [];
+        var notice = changed
+            ? """<div class="notice warn" id="changed">""" + Page.Icon("alert") + "<p>The sign-in changed while this page was open. Check the details again before you decide.</p></div>"
+            : "";
         return Page.Render(context, $"Confirm sign-in to {request.Name}", $"""
             <h1>Sign in to {Page.Encode(request.Name)}?</h1>
             <p>Someone asked to sign in to {Page.Encode(request.Name)} with your WhatsApp number. Confirm only if it was you.</p>
+            {notice}
             <dl>
               <dt>WhatsApp</dt><dd>{Page.Encode(who)}</dd>
               <dt>Requested</dt><dd>{Page.Encode(requested)}</dd>
+              {DeviceRow(context, request)}
             </dl>
+            {DeviceWarning(context, request)}
             <form method="post">
               <input type="hidden" name="{Page.Encode(tokens.FormFieldName)}" value="{Page.Encode(tokens.RequestToken!)}">
+              <input type="hidden" name="device" value="{DeviceBinding.Fingerprint(request.DeviceBindingHash)}">
               <button class="primary" type="submit" name="action" value="verify">Verify</button>
               <button type="submit" name="action" value="decline">This wasn't me</button>
             </form>
-            """, formTargets: formTargets);
+            """, changed ? StatusCodes.Status409Conflict : StatusCodes.Status200OK, formTargets: formTargets);
     }
+
+    /// <summary>
+    /// Where approving signs in (SPEC 4.1): this device when this browser opened link_url (or nobody did and the redirect
+    /// comes here); another device, named by its browser and OS, when another browser opened it.
+    /// </summary>
+    private static string DeviceRow(HttpContext context, OtpRequest request)
+    {
+        if (request.DeviceBindingHash is null)
+        {
+            return request.Redirect is null ? "" : """<dt>Signs in</dt><dd id="device">This device</dd>""";
+        }
+
+        if (DeviceBinding.Holds(context.Request, request))
+        {
+            return """<dt>Signs in</dt><dd id="device">This device</dd>""";
+        }
+
+        var opened = request.LinkOpenedAt?.ToString("HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+        return $"""<dt>Signs in</dt><dd id="device">Another device<small>{Page.Encode(request.DeviceDescription ?? "Unknown browser")}{(opened is null ? "" : ", sign-in page opened " + opened)}</small></dd>""";
+    }
+
+    private static string DeviceWarning(HttpContext context, OtpRequest request) =>
+        request.DeviceBindingHash is not null && !DeviceBinding.Holds(context.Request, request)
+            ? """<div class="notice warn">""" + Page.Icon("alert") + $"<p>Approving signs in <strong>another device</strong> ({Page.Encode(request.DeviceDescription ?? "Unknown browser")}). Continue only if you started this sign-in there yourself, for example by scanning a QR code on your computer.</p></div>"
+            : "";
 
     private static IResult Ended(HttpContext context, OtpRequest request, DateTimeOffset now)
     {
@@ -166,14 +230,14 @@ public static class VerificationPage
             _ => ("This link is no longer valid", "A newer link was sent to your WhatsApp: use that one."),
         };
         return Page.Render(context, title, $"""
-            <div class="icon" aria-hidden="true">⌛</div>
+            {Page.Badge("clock", "warn")}
             <h1>{Page.Encode(title)}</h1>
             <p>{Page.Encode(text)}</p>
             """, StatusCodes.Status410Gone);
     }
 
-    private static IResult Unknown(HttpContext context) => Page.Render(context, "Link not valid", """
-        <div class="icon" aria-hidden="true">🔗</div>
+    private static IResult Unknown(HttpContext context) => Page.Render(context, "Link not valid", $"""
+        {Page.Badge("link", "muted")}
         <h1>This link is not valid</h1>
         <p>It may have been replaced by a newer one, or copied incompletely. Use the latest link you received on WhatsApp.</p>
         """, StatusCodes.Status404NotFound);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Passline.Callbacks;
 using Passline.Channels;
+using Passline.Channels.Simulator;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
@@ -23,6 +24,8 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
     public DbSet<OutboundAttempt> OutboundAttempts => Set<OutboundAttempt>();
     public DbSet<CallbackDelivery> CallbackDeliveries => Set<CallbackDelivery>();
     public DbSet<CallbackAttempt> CallbackAttempts => Set<CallbackAttempt>();
+    public DbSet<Api.RateCounter> RateCounters => Set<Api.RateCounter>();
+    public DbSet<SimulatedPhoneMessage> SimulatedPhoneMessages => Set<SimulatedPhoneMessage>();
 
     /// <summary>ASP.NET Core data-protection keys (antiforgery, cookies), shared by every node (SPEC 8).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -52,6 +55,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(r => r.Code).HasMaxLength(16);
             e.Property(r => r.Status).HasMaxLength(16);
             e.Property(r => r.FailedReason).HasMaxLength(32);
+            e.Property(r => r.DeviceDescription).HasMaxLength(100);
             e.HasOne<Instance>().WithMany().HasForeignKey(r => r.InstanceId).OnDelete(DeleteBehavior.Cascade);
 
             // A link code identifies its request among the instance's open requests (SPEC 2.2);
@@ -62,6 +66,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
                 .IsUnique();
             e.HasIndex(r => new { r.InstanceId, r.Code }, "instance_code").HasDatabaseName("ix_otp_requests_instance_code");
             e.HasIndex(r => new { r.InstanceId, r.ChatId, r.CreatedAt });
+            e.HasIndex(r => new { r.InstanceId, r.BoundChatId, r.CreatedAt });
             e.HasIndex(r => r.VerificationTokenHash).IsUnique();
             e.HasIndex(r => r.ExchangeTokenHash).IsUnique();
             e.HasIndex(r => new { r.Status, r.ExpiresAt });
@@ -114,6 +119,21 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(a => a.Outcome).HasMaxLength(16);
             e.HasIndex(a => a.DeliveryId);
             e.HasOne<CallbackDelivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Api.RateCounter>(e =>
+        {
+            e.ToTable("rate_counters");
+            e.HasKey(c => new { c.Key, c.WindowStart });
+            e.Property(c => c.Key).HasMaxLength(200);
+            e.HasIndex(c => c.WindowStart);
+        });
+
+        modelBuilder.Entity<SimulatedPhoneMessage>(e =>
+        {
+            e.ToTable("simulated_phone_messages");
+            e.HasIndex(m => new { m.InstanceId, m.ChatId, m.SentAt });
+            e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");

@@ -112,7 +112,8 @@ public sealed class CallbackTests : IAsyncLifetime
                 await SimulatorSendAsync(instance, Message(link.Code), from: "201555555555");
                 break;
             case "expired":
-                app.Time.Advance(TimeSpan.FromMinutes(31));
+                app.Time.Advance(TimeSpan.FromMinutes(30));
+                await app.AdvanceUntilAsync(() => receiver.Received.Count >= 1, TimeSpan.FromSeconds(5), "the sweeper");
                 break;
         }
 
@@ -136,12 +137,14 @@ public sealed class CallbackTests : IAsyncLifetime
         var (instance, link, secret) = await LinkWithCallbacksAsync();
         await new PasslineClient(app.Client(), instance.Id, instance.Token).CancelAsync(link.Uuid);
 
-        for (var attempt = 1; attempt <= 5; attempt++)
+        await receiver.WaitForAsync(1);
+        for (var attempt = 2; attempt <= 5; attempt++)
         {
-            await receiver.WaitForAsync(attempt);
-            await Eventually.TrueAsync(async () => await app.WithDbAsync(db => db.CallbackAttempts.CountAsync()) >= attempt, $"attempt {attempt} recorded");
-            app.Time.Advance(TimeSpan.FromMinutes(2)); // more than the backoff of the first attempts
+            var seen = attempt - 1;
+            await app.AdvanceUntilAsync(() => receiver.Received.Count > seen, TimeSpan.FromSeconds(10), $"attempt {attempt}");
         }
+
+        await Eventually.TrueAsync(async () => await app.WithDbAsync(db => db.CallbackAttempts.CountAsync()) == 5, "five attempts recorded");
 
         var attempts = receiver.Received;
         Assert.Equal(5, attempts.Count);
@@ -170,9 +173,9 @@ public sealed class CallbackTests : IAsyncLifetime
         await app.DisposeAsync();
 
         app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Callbacks:AllowPrivateNetworks"] = "true" });
-        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.AdvanceUntilAsync(() => receiver.Received.Count >= 2, TimeSpan.FromSeconds(10), "the retry after the restart");
 
-        var received = await receiver.WaitForAsync(2);
+        var received = receiver.Received;
         Assert.Equal(received[0].Headers["webhook-id"], received[1].Headers["webhook-id"]);
     }
 
@@ -203,8 +206,7 @@ public sealed class CallbackTests : IAsyncLifetime
         {
             // Advance only once the last attempt is recorded: time jumps while an attempt is in flight are not what a clock does.
             var recorded = await Recorded();
-            app.Time.Advance(TimeSpan.FromHours(1));
-            await Eventually.TrueAsync(async () => await Recorded() > recorded, "the next attempt");
+            await app.AdvanceUntilAsync(async () => await Recorded() > recorded, TimeSpan.FromMinutes(10), "the next attempt");
             Assert.True(app.Time.GetUtcNow() - start < TimeSpan.FromHours(30), "still retrying after 30 hours");
         }
 

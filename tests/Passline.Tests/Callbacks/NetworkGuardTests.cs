@@ -158,8 +158,7 @@ public sealed class NetworkGuardTests : IAsyncLifetime
         var instance = await app.CreateInstanceAsync();
 
         var requestId = await QueueAsync(app, instance, new Uri(receiver.BaseAddress, "/cb").ToString());
-        app.Time.Advance(TimeSpan.FromSeconds(1)); // the worker polls every second
-        await receiver.WaitForAsync(1);
+        await app.AdvanceUntilAsync(() => receiver.Received.Count >= 1, TimeSpan.FromSeconds(1), "the attempt");
         await Eventually.TrueAsync(async () => await app.WithDbAsync(db => db.CallbackAttempts.AnyAsync()), "the attempt");
 
         Assert.Equal(["/cb"], receiver.Received.Select(r => r.Path));

@@ -63,9 +63,7 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime
         Assert.Equal("pending", waiting.Status);
         Assert.InRange(waiting.NextAttemptAt - app.Time.GetUtcNow(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
 
-        app.Time.Advance(TimeSpan.FromSeconds(2));
-
-        await waha.WaitForAsync(2);
+        await app.AdvanceUntilAsync(() => waha.Received.Count >= 2, TimeSpan.FromSeconds(1), "the retry");
         await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "sent", "the message to be sent");
         var sent = await MessageAsync(link.Uuid);
         Assert.Equal(2, sent.Attempts);
@@ -106,8 +104,7 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime
         Assert.Single(waha.Received);
         Assert.Equal("pending", (await MessageAsync(link.Uuid)).Status);
 
-        app.Time.Advance(TimeSpan.FromSeconds(1));
-        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "sent", "the retry after 120 s");
+        await app.AdvanceUntilAsync(async () => (await MessageAsync(link.Uuid)).Status == "sent", TimeSpan.FromSeconds(1), "the retry after 120 s");
         Assert.Equal(2, waha.Received.Count);
     }
 
@@ -143,8 +140,8 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime
         Assert.Empty(waha.Received);
 
         // The fixture's app, over the same database, is the restarted Passline: its worker finds the stored reply.
-        app.Time.Advance(TimeSpan.FromSeconds(1));
-        var sent = Assert.Single(await waha.WaitForAsync());
+        await app.AdvanceUntilAsync(() => waha.Received.Count >= 1, TimeSpan.FromSeconds(1), "the reply after the restart");
+        var sent = Assert.Single(waha.Received);
         Assert.Contains("/v/", sent.Body, StringComparison.Ordinal);
         await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "sent", "the reply after the restart");
     }

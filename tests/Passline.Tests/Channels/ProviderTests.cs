@@ -119,10 +119,11 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         var token = System.Web.HttpUtility.ParseQueryString(verified.Headers.Location!.Query)["otp_token"];
         Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status);
 
-        var (exchanged, body) = await instance.Client().PostJsonAsync(instance.Api("exchange"), $$"""{"token": "{{token}}"}""");
-        Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
-        Assert.Equal(chatId, body["data"]!["chat_id"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.Gone, (await instance.Client().PostAsync(instance.Api("exchange"), Json.Body($$"""{"token": "{{token}}"}"""))).StatusCode);
+        var client = new Passline.Client.PasslineClient(App.Client(), instance.Id, instance.Token);
+        var identity = await client.ExchangeAsync(token!);
+        Assert.Equal((link.Uuid, chatId, "verified"), (identity.Uuid, identity.ChatId, identity.Status));
+        var again = await Assert.ThrowsAsync<Passline.Client.PasslineApiException>(() => client.ExchangeAsync(token!));
+        Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
     }
 
     [Fact]
@@ -268,6 +269,36 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Single(await waha.WaitForAsync());
         Assert.Equal(1, await App.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.RequestId == link.Uuid)));
         Assert.Equal(1, await App.WithDbAsync(db => db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id)));
+    }
+
+    [Fact]
+    public async Task RequestCodeUsesTheCloudApiAuthenticationTemplate()
+    {
+        var instance = await App.CreateInstanceAsync(name: "Acme", provider: "cloud-api", settings: s =>
+        {
+            s.GraphUrl = graph.BaseAddress.ToString();
+            s.GraphVersion = "v21.0";
+            s.PhoneNumberId = PhoneNumberId;
+            s.AccessToken = AccessToken;
+            s.AppSecret = AppSecret;
+            s.VerifyToken = VerifyToken;
+            s.AuthTemplate = "login_code";
+            s.AuthTemplateLanguage = "en_US";
+        });
+        var client = new Passline.Client.PasslineClient(App.Client(), instance.Id, instance.Token);
+
+        var requested = await client.RequestCodeAsync(new Passline.Client.RequestCodeRequest { ChatId = "16505551234" });
+
+        var body = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!;
+        Assert.Equal("template", body["type"]!.GetValue<string>());
+        Assert.Equal("16505551234", body["to"]!.GetValue<string>());
+        Assert.Equal("login_code", body["template"]!["name"]!.GetValue<string>());
+        Assert.Equal("en_US", body["template"]!["language"]!["code"]!.GetValue<string>());
+        var components = body["template"]!["components"]!.AsArray();
+        Assert.Equal(requested.Code, components[0]!["parameters"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(("button", "url", requested.Code), (components[1]!["type"]!.GetValue<string>(), components[1]!["sub_type"]!.GetValue<string>(),
+            components[1]!["parameters"]![0]!["text"]!.GetValue<string>()));
+        await Eventually.TrueAsync(async () => (await client.GetRequestAsync(requested.Uuid)).Status == "sent", "status sent once Meta accepted it");
     }
 
     private static HttpRequestMessage WithHeader(HttpRequestMessage request, string name, string value)

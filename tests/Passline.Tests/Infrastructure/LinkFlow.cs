@@ -12,6 +12,7 @@ public static partial class LinkFlow
 {
     public sealed record Created(Guid Uuid, string Code);
 
+    /// <summary>generate-link as an application's backend calls it; the body as JSON text, so tests can send any shape.</summary>
     public static async Task<Created> GenerateAsync(TestInstance instance, string body = "{}")
     {
         var (response, json) = await instance.Client().PostJsonAsync(instance.Api("generate-link"), body);

@@ -35,6 +35,9 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             ["Passline:Simulator:Enabled"] = "true",
             ["Passline:Callbacks:AllowPrivateNetworks"] = "false",
             ["Urls"] = "http://127.0.0.1:0",
+
+            // Every test browses from 127.0.0.1; the page limit has tests of its own.
+            ["Passline:RateLimits:PagesPerIpPerMinute"] = "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -65,6 +68,28 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             services?.Invoke(collection);
         });
     }
+
+    /// <summary>
+    /// Moves the clock on in <paramref name="step"/>s until <paramref name="condition"/> holds: background workers wait on
+    /// this clock, and a jump made while a worker is between two waits would otherwise go unnoticed by it.
+    /// </summary>
+    public async Task AdvanceUntilAsync(Func<Task<bool>> condition, TimeSpan step, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Advanced the clock to {Time.GetUtcNow():u} waiting for {what}.");
+            }
+
+            Time.Advance(step);
+            await Task.Delay(20);
+        }
+    }
+
+    public Task AdvanceUntilAsync(Func<bool> condition, TimeSpan step, string what) =>
+        AdvanceUntilAsync(() => Task.FromResult(condition()), step, what);
 
     public HttpClient Client(string? token = null)
     {

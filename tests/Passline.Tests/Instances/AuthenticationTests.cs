@@ -71,6 +71,8 @@ public sealed class AuthenticationTests(AppFixture fixture) : IClassFixture<AppF
         await App.WithDbAsync(db => db.ApiTokens.Where(t => t.InstanceId == instance.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, App.Time.GetUtcNow())));
 
+        // Valid tokens are remembered for a few seconds, on every node alike; then the revocation holds everywhere.
+        App.Time.Advance(Passline.Instances.TokenCache.Lifetime);
         var response = await client.PostAsync(instance.Api("generate-link"), null);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }

@@ -22,7 +22,7 @@ public static class SimulatorApi
             .RequireInstanceToken()
             .AddEndpointFilter(RequireSimulatorInstance)
             .WithTags("Simulator");
-        group.MapPost("/inbound", Inbound).WithName("SimulatorInbound");
+        group.MapPost("/inbound", Inbound).WithName("SimulatorInbound").DocumentBody<SimulatorInboundRequest>();
         group.MapGet("/outbox", Outbox).WithName("SimulatorOutbox");
         return app;
     }

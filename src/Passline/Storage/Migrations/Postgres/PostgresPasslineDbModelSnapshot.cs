@@ -46,6 +46,30 @@ namespace Passline.Storage.Migrations.Postgres
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Api.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("WindowStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.HasKey("Key", "WindowStart")
+                        .HasName("pk_rate_counters");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_rate_counters_window_start");
+
+                    b.ToTable("rate_counters", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
                 {
                     b.Property<long>("Id")
@@ -286,6 +310,42 @@ namespace Passline.Storage.Migrations.Postgres
                     b.ToTable("outbound_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("chat_id");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_simulated_phone_messages");
+
+                    b.HasIndex("InstanceId", "ChatId", "SentAt")
+                        .HasDatabaseName("ix_simulated_phone_messages_instance_id_chat_id_sent_at");
+
+                    b.ToTable("simulated_phone_messages", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -514,6 +574,15 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<byte[]>("DeviceBindingHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("device_binding_hash");
+
+                    b.Property<string>("DeviceDescription")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("device_description");
+
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
@@ -558,6 +627,14 @@ namespace Passline.Storage.Migrations.Postgres
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("uuid")
                         .HasColumnName("instance_id");
+
+                    b.Property<int>("LinkClicks")
+                        .HasColumnType("integer")
+                        .HasColumnName("link_clicks");
+
+                    b.Property<DateTimeOffset?>("LinkOpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("link_opened_at");
 
                     b.Property<DateTimeOffset?>("MessageReceivedAt")
                         .HasColumnType("timestamp with time zone")
@@ -622,6 +699,9 @@ namespace Passline.Storage.Migrations.Postgres
                     b.HasIndex("Status", "ExpiresAt")
                         .HasDatabaseName("ix_otp_requests_status_expires_at");
 
+                    b.HasIndex("InstanceId", "BoundChatId", "CreatedAt")
+                        .HasDatabaseName("ix_otp_requests_instance_id_bound_chat_id_created_at");
+
                     b.HasIndex("InstanceId", "ChatId", "CreatedAt")
                         .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at");
 
@@ -674,6 +754,16 @@ namespace Passline.Storage.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_outbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_simulated_phone_messages_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>

@@ -39,6 +39,30 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Api.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.HasKey("Key", "WindowStart")
+                        .HasName("pk_rate_counters");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_rate_counters_window_start");
+
+                    b.ToTable("rate_counters", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
                 {
                     b.Property<long>("Id")
@@ -275,6 +299,40 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("outbound_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chat_id");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_simulated_phone_messages");
+
+                    b.HasIndex("InstanceId", "ChatId", "SentAt")
+                        .HasDatabaseName("ix_simulated_phone_messages_instance_id_chat_id_sent_at");
+
+                    b.ToTable("simulated_phone_messages", (string)null);
+                });
+
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -501,6 +559,15 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<byte[]>("DeviceBindingHash")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("device_binding_hash");
+
+                    b.Property<string>("DeviceDescription")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_description");
+
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("ended_at");
@@ -545,6 +612,14 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
+
+                    b.Property<int>("LinkClicks")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_clicks");
+
+                    b.Property<long?>("LinkOpenedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_opened_at");
 
                     b.Property<long?>("MessageReceivedAt")
                         .HasColumnType("INTEGER")
@@ -609,6 +684,9 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.HasIndex("Status", "ExpiresAt")
                         .HasDatabaseName("ix_otp_requests_status_expires_at");
 
+                    b.HasIndex("InstanceId", "BoundChatId", "CreatedAt")
+                        .HasDatabaseName("ix_otp_requests_instance_id_bound_chat_id_created_at");
+
                     b.HasIndex("InstanceId", "ChatId", "CreatedAt")
                         .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at");
 
@@ -661,6 +739,16 @@ namespace Passline.Storage.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_outbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_simulated_phone_messages_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>

@@ -12,8 +12,8 @@ using Passline.Storage;
 namespace Passline.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePasslineDb))]
-    [Migration("20261125165838_InboundOutboundAndKeys")]
-    partial class InboundOutboundAndKeys
+    [Migration("20261125175522_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -40,6 +40,147 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasName("pk_data_protection_keys");
 
                     b.ToTable("data_protection_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Api.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.HasKey("Key", "WindowStart")
+                        .HasName("pk_rate_counters");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_rate_counters_window_start");
+
+                    b.ToTable("rate_counters", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AttemptedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_attempts");
+
+                    b.HasIndex("DeliveryId")
+                        .HasDatabaseName("ix_callback_attempts_delivery_id");
+
+                    b.ToTable("callback_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long?>("LastAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_until");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_deliveries");
+
+                    b.HasIndex("InstanceId")
+                        .HasDatabaseName("ix_callback_deliveries_instance_id");
+
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_callback_deliveries_request_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
+
+                    b.ToTable("callback_deliveries", (string)null);
                 });
 
             modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
@@ -159,6 +300,40 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasDatabaseName("ix_outbound_messages_instance_id_chat_id_created_at");
 
                     b.ToTable("outbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chat_id");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_simulated_phone_messages");
+
+                    b.HasIndex("InstanceId", "ChatId", "SentAt")
+                        .HasDatabaseName("ix_simulated_phone_messages_instance_id_chat_id_sent_at");
+
+                    b.ToTable("simulated_phone_messages", (string)null);
                 });
 
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>
@@ -379,9 +554,22 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("code");
 
+                    b.Property<byte[]>("CodeHash")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("code_hash");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
+
+                    b.Property<byte[]>("DeviceBindingHash")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("device_binding_hash");
+
+                    b.Property<string>("DeviceDescription")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_description");
 
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER")
@@ -427,6 +615,14 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
+
+                    b.Property<int>("LinkClicks")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_clicks");
+
+                    b.Property<long?>("LinkOpenedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_opened_at");
 
                     b.Property<long?>("MessageReceivedAt")
                         .HasColumnType("INTEGER")
@@ -491,6 +687,9 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.HasIndex("Status", "ExpiresAt")
                         .HasDatabaseName("ix_otp_requests_status_expires_at");
 
+                    b.HasIndex("InstanceId", "BoundChatId", "CreatedAt")
+                        .HasDatabaseName("ix_otp_requests_instance_id_bound_chat_id_created_at");
+
                     b.HasIndex("InstanceId", "ChatId", "CreatedAt")
                         .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at");
 
@@ -503,6 +702,26 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasFilter("otp_type = 'link' AND status = 'pending'");
 
                     b.ToTable("otp_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
+                {
+                    b.HasOne("Passline.Callbacks.CallbackDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_attempts_callback_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_deliveries_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
@@ -523,6 +742,16 @@ namespace Passline.Storage.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_outbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_simulated_phone_messages_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Inbound.InboundMessage", b =>

@@ -1,0 +1,116 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Passline.Storage;
+
+namespace Passline.Api;
+
+/// <summary><c>Passline:RateLimits</c> (SPEC 6). Every limit is counted in the database, so it holds across nodes.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "Passline:RateLimits";
+
+    /// <summary>generate-link and request-code per bound chat, within <see cref="PerChatWindow"/>.</summary>
+    public int PerChat { get; set; } = 5;
+
+    public TimeSpan PerChatWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>generate-link and request-code per instance per minute; 0 is off (the default).</summary>
+    public int PerInstancePerMinute { get; set; }
+
+    /// <summary>Incoming messages processed per sender chat per minute; more are ignored and counted.</summary>
+    public int InboundPerChatPerMinute { get; set; } = 10;
+
+    /// <summary>Requests to the verification and link pages per client IP per minute.</summary>
+    public int PagesPerIpPerMinute { get; set; } = 30;
+}
+
+/// <summary>
+/// The limits of SPEC 6. Per-chat limits count the requests themselves (a sliding window over stored rows); per-IP
+/// and per-instance limits count in fixed one-minute windows in <c>rate_counters</c>, one upsert per call.
+/// </summary>
+public sealed class RateLimits(PasslineDb db, TimeProvider time, IOptions<RateLimitOptions> options)
+{
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
+    public RateLimitOptions Options => options.Value;
+
+    /// <summary>Null when <paramref name="chatId"/> may have another request, else the 429 to answer.</summary>
+    public async Task<ApiError?> CheckChatAsync(Guid instanceId, string? chatId, CancellationToken cancellationToken)
+    {
+        var limit = options.Value;
+        if (chatId is null || limit.PerChat <= 0)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        var since = now - limit.PerChatWindow;
+        var recent = await db.OtpRequests
+            .Where(r => r.InstanceId == instanceId && r.BoundChatId == chatId && r.CreatedAt > since)
+            .OrderByDescending(r => r.CreatedAt)
+            .Select(r => r.CreatedAt)
+            .Take(limit.PerChat)
+            .ToListAsync(cancellationToken);
+        return recent.Count < limit.PerChat
+            ? null
+            : TooMany($"Too many requests for this chat: at most {limit.PerChat} per {limit.PerChatWindow.TotalMinutes:0} minutes.", recent[^1] + limit.PerChatWindow - now);
+    }
+
+    public async Task<ApiError?> CheckInstanceAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.PerInstancePerMinute;
+        if (limit <= 0)
+        {
+            return null;
+        }
+
+        var (count, retryAfter) = await CountAsync($"instance:{instanceId:N}", cancellationToken);
+        return count <= limit ? null : TooMany($"Too many requests for this instance: at most {limit} per minute.", retryAfter);
+    }
+
+    /// <summary>Counts a page view from <paramref name="context"/>'s client; the time to wait when over the limit.</summary>
+    public async Task<TimeSpan?> CheckPageAsync(HttpContext context)
+    {
+        var limit = options.Value.PagesPerIpPerMinute;
+        if (limit <= 0)
+        {
+            return null;
+        }
+
+        var (count, retryAfter) = await CountAsync($"page:{context.Connection.RemoteIpAddress}", context.RequestAborted);
+        return count <= limit ? null : retryAfter;
+    }
+
+    private static ApiError TooMany(string message, TimeSpan retryAfter) => ApiError.TooManyRequests(message, retryAfter);
+
+    /// <summary>Adds one to <paramref name="key"/>'s counter for the current minute; returns the new count.</summary>
+    private async Task<(int Count, TimeSpan RetryAfter)> CountAsync(string key, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var window = new DateTimeOffset(now.Ticks - (now.Ticks % Minute.Ticks), TimeSpan.Zero);
+        var postgres = db.Database.IsNpgsql();
+        var count = await db.Database.SqlQueryRaw<int>(
+            """
+            INSERT INTO rate_counters (key, window_start, count) VALUES ({0}, {1}, 1)
+            ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + 1
+            RETURNING count AS "Value"
+            """,
+            key, postgres ? window : window.ToUnixTimeMilliseconds()).ToListAsync(cancellationToken);
+        return (count[0], window + Minute - now);
+    }
+
+    /// <summary>Removes counters of windows long past.</summary>
+    public async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        var before = time.GetUtcNow().AddHours(-1);
+        await db.RateCounters.Where(c => c.WindowStart < before).ExecuteDeleteAsync(cancellationToken);
+    }
+}
+
+/// <summary>One fixed window of one rate-limit key.</summary>
+public sealed class RateCounter
+{
+    public required string Key { get; set; }
+    public DateTimeOffset WindowStart { get; set; }
+    public int Count { get; set; }
+}

@@ -1,0 +1,193 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Passline.Api;
+using Passline.Channels;
+using Passline.Instances;
+using Passline.Links;
+
+namespace Passline.Codes;
+
+/// <summary><c>POST /request-code</c> and <c>POST /validate-code</c> (SPEC 2.3): classic numeric (or alphanumeric) codes sent over WhatsApp.</summary>
+public static class CodeApi
+{
+    public const int MaxWrongAttempts = 5;
+
+    public static IEndpointRouteBuilder MapCodeApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP code");
+        group.MapPost("/request-code", RequestCode).WithName("RequestCode").DocumentBody<RequestCodeRequest>();
+        group.MapPost("/validate-code", ValidateCode).WithName("ValidateCode").DocumentBody<ValidateCodeRequest>();
+        return app;
+    }
+
+    public sealed record CodeRequestData(Guid Uuid, string ChatId, string Code, string Status, string OtpType, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt);
+
+    public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
+
+    public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(
+        HttpContext context, LinkLifecycle lifecycle, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
+    {
+        var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var instance = context.AuthenticatedInstance();
+        var (input, invalid) = RequestCodeInput.Read(body, instance);
+        if (input is null)
+        {
+            return invalid!;
+        }
+
+        if ((await limits.CheckChatAsync(instance.Id, input.ChatId, context.RequestAborted) ?? await limits.CheckInstanceAsync(instance.Id, context.RequestAborted)) is { } limited)
+        {
+            return limited;
+        }
+
+        var now = LinkApi.TruncateToSeconds(lifecycle.Now());
+        var code = RandomNumberGenerator.GetString(input.Alphabet, input.Length);
+        var request = new OtpRequest
+        {
+            Id = Guid.CreateVersion7(now),
+            InstanceId = instance.Id,
+            OtpType = OtpTypes.Code,
+            Code = "",
+            Status = OtpStatuses.Pending,
+            Name = input.Name,
+            BoundChatId = input.ChatId,
+            ChatId = input.ChatId,
+            Phone = Channels.ChatId.Phone(input.ChatId),
+            CreatedAt = now,
+            ExpiresAt = now.AddSeconds(input.Expires),
+        };
+        request.CodeHash = CodeHash(request.Id, code);
+
+        await lifecycle.InTransactionAsync(async () =>
+        {
+            // A new code supersedes the chat's older open one (SPEC 2.3).
+            var open = await lifecycle.Db.OtpRequests
+                .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Code && r.ChatId == input.ChatId
+                    && (r.Status == OtpStatuses.Pending || r.Status == OtpStatuses.Sent))
+                .Select(r => r.Id)
+                .ToListAsync(context.RequestAborted);
+            foreach (var id in open)
+            {
+                await lifecycle.EndAsync(id, OtpStatuses.Failed, "superseded", context.RequestAborted);
+            }
+
+            lifecycle.Db.OtpRequests.Add(request);
+            lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires), OutboundKinds.Code, code);
+            return 0;
+        }, context.RequestAborted);
+
+        metrics.RequestCreated(instance.Id, OtpTypes.Code);
+        logger.LogInformation("Code request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
+        return TypedResults.Ok(new ApiResponse<CodeRequestData>(true, "OTP code generated and message queued successfully",
+            new CodeRequestData(request.Id, input.ChatId, code, request.Status, request.OtpType, request.ExpiresAt, request.CreatedAt)));
+    }
+
+    public static async Task<Results<Ok<ApiResponse<ValidatedData>>, ApiError>> ValidateCode(HttpContext context, LinkLifecycle lifecycle)
+    {
+        var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var fields = new FieldReader();
+        var chatId = RequestCodeInput.ReadChatId(fields, body);
+
+        // Codes are digits, so clients may send them as JSON numbers; the text is what is compared.
+        var code = FieldReader.Find(body, "code") is var (value, _)
+            ? value.ValueKind == System.Text.Json.JsonValueKind.Number ? value.GetRawText() : fields.String(body, "code", "code", 1, 20)
+            : null;
+        if (code is null && !fields.HasErrors)
+        {
+            fields.Fail("code", "The code field is required.");
+        }
+
+        if (fields.HasErrors)
+        {
+            return fields.ToError();
+        }
+
+        var instance = context.AuthenticatedInstance();
+        var db = lifecycle.Db;
+        var request = await db.OtpRequests.AsNoTracking()
+            .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Code && r.ChatId == chatId)
+            .OrderByDescending(r => r.CreatedAt)
+            .FirstOrDefaultAsync(context.RequestAborted);
+        if (request is null)
+        {
+            return Refused("No active code for this chat: request a code first.");
+        }
+
+        var now = lifecycle.Now();
+        if (request.Status is OtpStatuses.Pending or OtpStatuses.Sent && now < request.ExpiresAt)
+        {
+            if (CryptographicOperations.FixedTimeEquals(CodeHash(request.Id, code!.Trim()), request.CodeHash))
+            {
+                var validated = await lifecycle.InTransactionAsync(
+                    () => lifecycle.EndAsync(request.Id, OtpStatuses.Validated, null, context.RequestAborted,
+                        r => r.FailedAttempts < MaxWrongAttempts && r.ExpiresAt > now,
+                        s => s.SetProperty(r => r.ValidatedAt, now)),
+                    context.RequestAborted);
+                if (validated is not null)
+                {
+                    return TypedResults.Ok(new ApiResponse<ValidatedData>(true, "OTP code validated successfully",
+                        new ValidatedData(validated.Id, validated.ChatId!, validated.Status, now)));
+                }
+            }
+            else
+            {
+                var counted = await db.OtpRequests
+                    .Where(r => r.Id == request.Id && (r.Status == OtpStatuses.Pending || r.Status == OtpStatuses.Sent) && r.FailedAttempts < MaxWrongAttempts)
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.FailedAttempts, r => r.FailedAttempts + 1), context.RequestAborted);
+                if (counted == 1)
+                {
+                    var attempts = await db.OtpRequests.Where(r => r.Id == request.Id).Select(r => r.FailedAttempts).FirstAsync(context.RequestAborted);
+                    var left = MaxWrongAttempts - attempts;
+                    if (left > 0)
+                    {
+                        return Refused($"The code is incorrect. {left} {(left == 1 ? "attempt" : "attempts")} left.");
+                    }
+
+                    await lifecycle.InTransactionAsync(
+                        () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "too_many_attempts", context.RequestAborted),
+                        context.RequestAborted);
+                    return Refused("The code is incorrect. Too many wrong attempts: request a new code.");
+                }
+            }
+
+            // Another call changed the request meanwhile: answer as it now stands.
+            request = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id, context.RequestAborted);
+        }
+
+        return request.Status switch
+        {
+            OtpStatuses.Validated => Refused("This code has already been validated."),
+            OtpStatuses.Failed when request.FailedReason == "too_many_attempts" => Refused("Too many wrong attempts: request a new code."),
+            OtpStatuses.Failed => Refused("No active code for this chat: request a new code."),
+            _ => await ExpiredAsync(lifecycle, request, context.RequestAborted),
+        };
+    }
+
+    private static async Task<ApiError> ExpiredAsync(LinkLifecycle lifecycle, OtpRequest request, CancellationToken cancellationToken)
+    {
+        await lifecycle.InTransactionAsync(() => lifecycle.ExpireAsync(request.Id, cancellationToken), cancellationToken);
+        return Refused("The code has expired: request a new code.");
+    }
+
+    private static ApiError Refused(string message) =>
+        ApiError.Unprocessable(message, new Dictionary<string, string[]> { ["code"] = [message] });
+
+    /// <summary>The stored form of a code: SHA-256 over the request id and the code, so equal codes of two requests differ.</summary>
+    public static byte[] CodeHash(Guid requestId, string code) =>
+        SHA256.HashData([.. requestId.ToByteArray(), .. Encoding.UTF8.GetBytes(code)]);
+
+    public static string MessageText(string code, string name, int expiresSeconds) =>
+        $"{code} is your {name} verification code. It expires in {Math.Max(1, expiresSeconds / 60)} minutes. Do not share it with anyone.";
+}

@@ -1,0 +1,121 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Passline.Storage;
+
+namespace Passline.Links;
+
+/// <summary>
+/// Group commit for generate-link (SPEC 2.2, 9). Each call waits until its row is committed — the API answers only
+/// after that — but rows arriving together share one transaction, so a burst costs one disk flush, not one each.
+/// A batch that hits the open-code unique index (two equal random codes, ~1 in 10^11) is retried row by row, each
+/// colliding row drawing a new code.
+/// </summary>
+public sealed class LinkRequestWriter(IServiceScopeFactory scopes, ILogger<LinkRequestWriter> logger) : BackgroundService
+{
+    private const int MaxBatch = 256;
+    private const int CodeAttempts = 5;
+
+    private sealed record Pending(OtpRequest Request, TaskCompletionSource Stored);
+
+    private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Stores <paramref name="request"/>; completes once it is committed.</summary>
+    public Task SaveAsync(OtpRequest request, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(request, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("Passline is shutting down.");
+        }
+
+        return pending.Stored.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                await WriteAsync(batch);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            queue.Writer.TryComplete();
+            while (queue.Reader.TryRead(out var left))
+            {
+                batch.Add(left);
+            }
+
+            // Whatever is still queued at shutdown is written before the host stops, so no answered call is lost.
+            if (batch.Count > 0)
+            {
+                await WriteAsync(batch);
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        try
+        {
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+                db.OtpRequests.AddRange(batch.Select(p => p.Request));
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+
+            batch.ForEach(p => p.Stored.TrySetResult());
+        }
+        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
+        {
+            foreach (var pending in batch)
+            {
+                await WriteOneAsync(pending);
+            }
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Storing {Count} link requests failed", batch.Count);
+            batch.ForEach(p => p.Stored.TrySetException(e));
+        }
+    }
+
+    private async Task WriteOneAsync(Pending pending)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+                db.OtpRequests.Add(pending.Request);
+                await db.SaveChangesAsync(CancellationToken.None);
+                pending.Stored.TrySetResult();
+                return;
+            }
+            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
+            {
+                logger.LogWarning("Link code collision for request {RequestId}; drawing another", pending.Request.Id);
+                pending.Request.Code = LinkCodes.New();
+            }
+            catch (Exception e)
+            {
+                pending.Stored.TrySetException(e);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics.Metrics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Passline.Monitoring;
+
+/// <summary>
+/// Passline's own instruments (SPEC 8), exported with the ASP.NET Core, Kestrel and runtime meters at <c>/metrics</c>
+/// in the Prometheus format. Tagged by instance, a small set, so that one deployment's instances can be told apart.
+/// </summary>
+public sealed class PasslineMetrics
+{
+    public const string MeterName = "Passline";
+
+    private readonly Counter<long> requestsCreated;
+    private readonly Counter<long> linkClicks;
+    private readonly Counter<long> messagesReceived;
+    private readonly Counter<long> requestsEnded;
+    private readonly Histogram<double> timeToVerification;
+    private readonly Counter<long> deliveries;
+
+    public PasslineMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        requestsCreated = meter.CreateCounter<long>("passline.requests.created", description: "OTP requests created (generate-link, request-code)");
+        linkClicks = meter.CreateCounter<long>("passline.link.clicks", description: "Link pages opened");
+        messagesReceived = meter.CreateCounter<long>("passline.messages.received", description: "WhatsApp messages received, by outcome");
+        requestsEnded = meter.CreateCounter<long>("passline.requests.ended", description: "OTP requests ended, by final status and reason");
+        timeToVerification = meter.CreateHistogram<double>("passline.verification.duration", unit: "s",
+            description: "Time from generate-link to Verify",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800] });
+        deliveries = meter.CreateCounter<long>("passline.deliveries", description: "Delivery attempts of WhatsApp messages and callbacks, by outcome");
+    }
+
+    public void RequestCreated(Guid instance, string otpType) =>
+        requestsCreated.Add(1, new("instance", instance.ToString()), new("otp_type", otpType));
+
+    public void LinkClicked(Guid instance) => linkClicks.Add(1, new KeyValuePair<string, object?>("instance", instance.ToString()));
+
+    public void MessageReceived(Guid instance, string outcome) =>
+        messagesReceived.Add(1, new("instance", instance.ToString()), new("outcome", outcome));
+
+    public void RequestEnded(Guid instance, string otpType, string status, string? reason, TimeSpan? sinceCreated)
+    {
+        requestsEnded.Add(1, new("instance", instance.ToString()), new("otp_type", otpType), new("status", status), new("reason", reason ?? ""));
+        if (status == Links.OtpStatuses.Verified && sinceCreated is { } elapsed)
+        {
+            timeToVerification.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("instance", instance.ToString()));
+        }
+    }
+
+    /// <param name="channel"><c>simulator</c>, <c>waha</c>, <c>cloud-api</c> or <c>callback</c>.</param>
+    public void Delivered(string channel, string outcome) =>
+        deliveries.Add(1, new("channel", channel), new("outcome", outcome));
+
+    public static IServiceCollection AddPasslineMetrics(IServiceCollection services)
+    {
+        services.AddSingleton<PasslineMetrics>();
+        services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("passline")).WithMetrics(metrics => metrics
+            .AddMeter(MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime", "System.Net.Http")
+            .AddPrometheusExporter());
+        return services;
+    }
+}

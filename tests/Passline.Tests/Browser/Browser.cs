@@ -1,0 +1,164 @@
+using System.Collections.ObjectModel;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace Passline.Tests.Browser;
+
+/// <summary>
+/// A real headless Chromium (Debian's <c>chromium</c> and <c>chromium-driver</c>, which <c>scripts/test</c> installs),
+/// driven over WebDriver. A browser that cannot start fails the test: it is never skipped. Host names other than
+/// loopback do not resolve in it, so a page that leads to wa.me stops there instead of reaching the internet.
+/// </summary>
+public sealed class Browser : IDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+    public const string DriverPath = "/usr/bin/chromedriver";
+
+    public const string IPhone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+    public static readonly (string Name, int Width, int Height)[] Sizes = [("phone", 390, 844), ("desktop", 1280, 800)];
+
+    private readonly DirectoryInfo profile;
+    private readonly (int Width, int Height) size;
+
+    private Browser(ChromeDriver driver, DirectoryInfo profile, (int, int) size)
+    {
+        Driver = driver;
+        this.profile = profile;
+        this.size = size;
+        Resize(size.Item1, size.Item2);
+    }
+
+    public ChromeDriver Driver { get; }
+
+    /// <summary>A fresh browser with its own profile: a desktop, or a phone when <paramref name="userAgent"/> says so.</summary>
+    public static Browser Start(string? userAgent = null)
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: scripts/test installs Debian's chromium package");
+        Assert.True(File.Exists(DriverPath), $"{DriverPath} is missing: scripts/test installs Debian's chromium-driver package");
+        var profile = Directory.CreateTempSubdirectory("passline-chromium-");
+        var options = new ChromeOptions { BinaryLocation = ChromiumPath };
+        options.AddArguments(
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions", "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--force-color-profile=srgb", "--lang=en-US",
+            $"--user-data-dir={profile.FullName}");
+        if (userAgent is not null)
+        {
+            options.AddArgument($"--user-agent={userAgent}");
+        }
+
+        options.SetLoggingPreference(LogType.Browser, OpenQA.Selenium.LogLevel.All);
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(DriverPath)!, Path.GetFileName(DriverPath));
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
+        return new Browser(driver, profile, userAgent is null ? (1280, 800) : (390, 844));
+    }
+
+    public string Url => Driver.Url;
+
+    public void Go(Uri url) => Driver.Navigate().GoToUrl(url);
+
+    public IWebElement Find(string css) => Driver.FindElement(By.CssSelector(css));
+
+    public ReadOnlyCollection<IWebElement> FindAll(string css) => Driver.FindElements(By.CssSelector(css));
+
+    public string Text(string css) => Find(css).Text;
+
+    /// <summary>Waits (in real time: the page works in the background) until <paramref name="condition"/> holds.</summary>
+    public void WaitUntil(Func<bool> condition, string what, int seconds = 15)
+    {
+        var wait = new WebDriverWait(Driver, TimeSpan.FromSeconds(seconds)) { PollingInterval = TimeSpan.FromMilliseconds(50), Message = what };
+        wait.IgnoreExceptionTypes(typeof(NoSuchElementException), typeof(StaleElementReferenceException));
+        try
+        {
+            wait.Until(_ => condition());
+        }
+        catch (WebDriverTimeoutException e)
+        {
+            var body = Driver.FindElements(By.TagName("body")).FirstOrDefault()?.Text;
+            throw new WebDriverTimeoutException($"{e.Message}\nat {Driver.Url}\n{body}", e);
+        }
+    }
+
+    /// <summary>Navigates to a page that cannot load here (wa.me: no name resolves but loopback) and stays there.</summary>
+    public void GoUnreachable(Uri url)
+    {
+        try
+        {
+            Go(url);
+        }
+        catch (WebDriverException e) when (e.Message.Contains("ERR_NAME_NOT_RESOLVED", StringComparison.Ordinal))
+        {
+            // The navigation happened; its target is outside this machine.
+        }
+    }
+
+    public object? Script(string script, params object[] args) => Driver.ExecuteScript(script, args);
+
+    /// <summary>
+    /// Saves the page at phone (390x844) and desktop (1280x800) sizes into <c>test-output/screenshots/</c>, after checking
+    /// that the console shows no error (a Content-Security-Policy violation, a failed script, a missing asset).
+    /// </summary>
+    public void Screenshot(string name)
+    {
+        AssertNoConsoleErrors(name);
+        var folder = Directory.CreateDirectory(Path.Combine(RepositoryRoot(), "test-output", "screenshots"));
+        foreach (var (label, width, height) in Sizes)
+        {
+            Resize(width, height);
+            Driver.GetScreenshot().SaveAsFile(Path.Combine(folder.FullName, $"{name}-{label}.png"));
+        }
+
+        Resize(size.Width, size.Height);
+    }
+
+    public void AssertNoConsoleErrors(string where)
+    {
+        var errors = Driver.Manage().Logs.GetLog(LogType.Browser)
+            .Where(e => e.Level >= OpenQA.Selenium.LogLevel.Severe)
+            .Select(e => e.Message)
+            .ToList();
+        Assert.True(errors.Count == 0, $"console errors on {where}:\n{string.Join('\n', errors)}");
+    }
+
+    private void Resize(int width, int height) =>
+        Driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object?>
+        {
+            ["width"] = width,
+            ["height"] = height,
+            ["deviceScaleFactor"] = 1,
+            ["mobile"] = false,
+        });
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Passline.slnx")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Passline.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    public void Dispose()
+    {
+        Driver.Quit();
+        Driver.Dispose();
+        try
+        {
+            profile.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // Chromium may still be writing its profile as it exits; the temporary folder is cleaned by the OS.
+        }
+    }
+}

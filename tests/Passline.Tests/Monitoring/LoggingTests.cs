@@ -1,0 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Passline.Tests.Infrastructure;
+using static Passline.Tests.Infrastructure.LinkFlow;
+using static Passline.Tests.Infrastructure.Webhooks;
+
+namespace Passline.Tests.Monitoring;
+
+public sealed class LoggingTests
+{
+    [Fact]
+    public async Task EveryStepOfAFlowIsLoggedWithTheRequestUuidAndNoSecret()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var logs = new CapturedLogs();
+        await using var app = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var instance = await app.CreateInstanceAsync(redirectOrigins: ["https://app.example.com"]);
+        var link = await GenerateAsync(instance, """{"redirect": "https://app.example.com/in"}""");
+        await SimulatorSendAsync(instance, Message(link.Code));
+        var reply = (await SimulatorOutboxAsync(instance)).Single();
+        var path = VerificationPath(reply);
+        var verified = await PressAsync(app.Client(), path);
+        var otpToken = System.Web.HttpUtility.ParseQueryString(verified.Headers.Location!.Query)["otp_token"]!;
+
+        var flow = logs.Lines.Where(l => l.Category.StartsWith("Passline", StringComparison.Ordinal)).ToList();
+        var uuid = link.Uuid.ToString();
+        Assert.Contains(flow, l => l.Message.Contains("created", StringComparison.Ordinal) && Equals(l.Values.GetValueOrDefault("RequestId"), link.Uuid));
+        Assert.Contains(flow, l => l.Message.Contains("matched", StringComparison.Ordinal) && Equals(l.Values.GetValueOrDefault("RequestId"), link.Uuid));
+        Assert.Contains(flow, l => l.Message.Contains("delivered", StringComparison.Ordinal) && Equals(l.Values.GetValueOrDefault("RequestId"), link.Uuid));
+        Assert.Contains(flow, l => l.Message.Contains("ended verified", StringComparison.Ordinal) && Equals(l.Values.GetValueOrDefault("RequestId"), link.Uuid));
+        Assert.All(flow.Where(l => l.Values.ContainsKey("RequestId")), l => Assert.Contains(uuid, l.Message, StringComparison.Ordinal));
+
+        var secrets = new[] { instance.Token, path["/v/".Length..], otpToken };
+        Assert.All(logs.Lines, l => Assert.All(secrets, secret => Assert.DoesNotContain(secret, l.Message, StringComparison.Ordinal)));
+    }
+}
