@@ -33,10 +33,13 @@ public static class Health
         return app;
     }
 
+    // The version's "+" as itself rather than \u002B: the answer is read by people and shell scripts too.
+    private static readonly JsonSerializerOptions AnswerJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = report.Status.ToString(), version = Version }));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = report.Status.ToString(), version = Version }, AnswerJson));
     }
 
     private sealed class DatabaseCheck(PasslineDb db) : IHealthCheck
