@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Security.Claims;
 using System.Net;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Passline.Client;
