@@ -7,7 +7,7 @@ namespace Passline.Callbacks;
 
 /// <summary>The body of a callback (SPEC 7).</summary>
 public sealed record CallbackPayload(
-    Guid Uuid, string? Code, string? ChatId, string Status, DateTimeOffset? VerifiedAt, string? Phone, string OtpType, string? Reason);
+    Guid Uuid, string? Code, string? ChatId, string Status, DateTimeOffset? VerifiedAt, string? Phone, string? UserId, string OtpType, string? Reason);
 
 /// <summary>How a request's callback stands, as <c>GET /requests/{uuid}</c> shows it.</summary>
 public sealed record CallbackState(
@@ -32,7 +32,7 @@ public static class Callbacks
         }
 
         var payload = new CallbackPayload(ended.Id, ended.OtpType == OtpTypes.Link ? ended.Code : null, ended.ChatId, ended.Status,
-            ended.VerifiedAt, ended.Phone, ended.OtpType, ended.FailedReason);
+            ended.VerifiedAt, ended.Phone, ended.UserId, ended.OtpType, ended.FailedReason);
         db.CallbackDeliveries.Add(new CallbackDelivery
         {
             Id = Guid.CreateVersion7(now),

@@ -29,6 +29,20 @@ public sealed class OutboundMessage
     public DateTimeOffset? SentAt { get; set; }
     public string? ProviderMessageId { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// The verification URL a <c>success</c> message carries, so that it can go as a button (SPEC 5 "Reply style");
+    /// <see cref="Text"/> holds it too, for the text form.
+    /// </summary>
+    public string? Link { get; set; }
+
+    /// <summary>What the provider reported after accepting it: <see cref="DeliveryStatuses"/>; null until a report.</summary>
+    public string? DeliveryStatus { get; set; }
+
+    /// <summary>The provider's error when <see cref="DeliveryStatus"/> is <c>failed</c> (Meta: code and title).</summary>
+    public string? DeliveryError { get; set; }
+
+    public DateTimeOffset? DeliveryUpdatedAt { get; set; }
 }
 
 /// <summary>One try at sending an <see cref="OutboundMessage"/>, as the provider answered it.</summary>
@@ -47,6 +61,25 @@ public static class OutboundStatuses
     public const string Pending = "pending";
     public const string Sent = "sent";
     public const string Failed = "failed";
+}
+
+/// <summary>Delivery reports of the providers (Cloud API <c>statuses[]</c>, WAHA <c>message.ack</c>), in order.</summary>
+public static class DeliveryStatuses
+{
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Read = "read";
+    public const string Failed = "failed";
+
+    /// <summary>How far a status is along; a report never moves a message back (reports may arrive out of order).</summary>
+    public static int Rank(string? status) => status switch
+    {
+        Sent => 1,
+        Delivered => 2,
+        Read => 3,
+        Failed => 4,
+        _ => 0,
+    };
 }
 
 public static class OutboundKinds

@@ -23,6 +23,7 @@ public static class InboundOutcomes
 {
     public const string Matched = "matched";
     public const string WrongSender = "wrong_sender";
+    public const string SenderUnresolved = "sender_unresolved";
     public const string Expired = "expired";
     public const string Ended = "ended";
     public const string UnknownCode = "unknown_code";

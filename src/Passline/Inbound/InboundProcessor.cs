@@ -101,21 +101,24 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         var now = lifecycle.Now();
         if (request.Status == OtpStatuses.Pending && now < request.ExpiresAt)
         {
-            if (request.BoundChatId is { } bound && bound != message.ChatId)
+            var sender = request.BoundChatId is { } bound ? Sender(bound, message) : SenderMatch.Allowed;
+            if (sender != SenderMatch.Allowed)
             {
-                if (await lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "wrong_sender", cancellationToken) is not null)
+                // Never verified on a guess: a bound request whose sender shows no phone number cannot be matched (SPEC 3).
+                var reason = sender == SenderMatch.Unresolved ? "sender_unresolved" : "wrong_sender";
+                if (await lifecycle.EndAsync(request.Id, OtpStatuses.Failed, reason, cancellationToken) is not null)
                 {
                     lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
-                    return InboundOutcomes.WrongSender;
+                    return sender == SenderMatch.Unresolved ? InboundOutcomes.SenderUnresolved : InboundOutcomes.WrongSender;
                 }
             }
             else
             {
                 var token = Secrets.NewUrlToken();
-                if (await lifecycle.ReceiveCodeAsync(request.Id, message.ChatId, message.Phone, Secrets.Hash(token), cancellationToken))
+                if (await lifecycle.ReceiveCodeAsync(request.Id, request.BoundChatId, message, Secrets.Hash(token), cancellationToken))
                 {
                     var link = $"{publicBase}/v/{token}";
-                    lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link));
+                    lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link), link: link);
                     return InboundOutcomes.Matched;
                 }
             }
@@ -133,6 +136,33 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
 
         lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
         return InboundOutcomes.Ended;
+    }
+
+    private enum SenderMatch
+    {
+        Allowed,
+        Other,
+        Unresolved,
+    }
+
+    /// <summary>
+    /// Whether <paramref name="message"/> comes from the chat a request is bound to, in whatever form its owner writes
+    /// (SPEC 1): the same chat id, the same phone number behind an <c>@lid</c> or a BSUID, or the same user id.
+    /// </summary>
+    private static SenderMatch Sender(string bound, IncomingMessage message)
+    {
+        if (bound == message.ChatId || (message.UserId is not null && bound == message.UserId))
+        {
+            return SenderMatch.Allowed;
+        }
+
+        var boundPhone = ChatId.Phone(bound);
+        if (boundPhone is null)
+        {
+            return SenderMatch.Other;
+        }
+
+        return message.Phone is null ? SenderMatch.Unresolved : message.Phone == boundPhone ? SenderMatch.Allowed : SenderMatch.Other;
     }
 
     /// <summary>

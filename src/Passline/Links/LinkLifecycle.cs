@@ -43,7 +43,8 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
     public void Committed() => signal.Notify();
 
     /// <summary>Queues a WhatsApp text; it is written with the caller's transaction.</summary>
-    public void Send(Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null)
+    /// <param name="link">The verification URL in <paramref name="text"/>, for a success message that may go as a button.</param>
+    public void Send(Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null, string? link = null)
     {
         var now = Now();
         db.OutboundMessages.Add(new OutboundMessage
@@ -55,6 +56,7 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
             Text = text,
             Kind = kind,
             Code = code,
+            Link = link,
             Status = OutboundStatuses.Pending,
             CreatedAt = now,
             NextAttemptAt = now,
@@ -62,17 +64,19 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
     }
 
     /// <summary>
-    /// The code arrived from an allowed chat: records the sender and issues a fresh verification token (an earlier one
-    /// stops working). False when the request stopped being pending, expired, or is bound to another chat meanwhile.
+    /// The code arrived from an allowed chat (the caller matched it against <paramref name="boundChatId"/>): records the
+    /// sender (where replies go, its phone and its user id) and issues a fresh verification token (an earlier one stops
+    /// working). False when the request stopped being pending or expired meanwhile.
     /// </summary>
-    public async Task<bool> ReceiveCodeAsync(Guid id, string chatId, string? phone, byte[] verificationTokenHash, CancellationToken cancellationToken)
+    public async Task<bool> ReceiveCodeAsync(Guid id, string? boundChatId, Inbound.IncomingMessage sender, byte[] verificationTokenHash, CancellationToken cancellationToken)
     {
         var now = Now();
         var rows = await db.OtpRequests
-            .Where(r => r.Id == id && r.Status == OtpStatuses.Pending && r.ExpiresAt > now && (r.BoundChatId == null || r.BoundChatId == chatId))
+            .Where(r => r.Id == id && r.Status == OtpStatuses.Pending && r.ExpiresAt > now && r.BoundChatId == boundChatId)
             .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.ChatId, chatId)
-                .SetProperty(r => r.Phone, phone)
+                .SetProperty(r => r.ChatId, sender.ChatId)
+                .SetProperty(r => r.Phone, sender.Phone)
+                .SetProperty(r => r.UserId, sender.UserId)
                 .SetProperty(r => r.MessageReceivedAt, now)
                 .SetProperty(r => r.VerificationTokenHash, verificationTokenHash), cancellationToken);
         return rows == 1;
@@ -110,6 +114,13 @@ public sealed class LinkLifecycle(PasslineDb db, TimeProvider time, OutboxSignal
         logger.LogInformation("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status, ended.FailedReason);
         return ended;
     }
+
+    /// <summary>
+    /// The provider reported that the code of a <c>request-code</c> request never arrived (SPEC 3): <c>failed</c>,
+    /// reason <c>undeliverable</c>, with the failed callback.
+    /// </summary>
+    public Task<OtpRequest?> UndeliverableAsync(Guid id, CancellationToken cancellationToken) =>
+        EndAsync(id, OtpStatuses.Failed, "undeliverable", cancellationToken, r => r.OtpType == OtpTypes.Code);
 
     /// <summary>Ends a request past its expiry as <c>expired</c>.</summary>
     public Task<OtpRequest?> ExpireAsync(Guid id, CancellationToken cancellationToken)

@@ -39,6 +39,8 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
                 new(Declined, "Sign-in refused", "It was refused on the phone: nobody was signed in.", true),
             OtpStatuses.Failed when request.FailedReason == "wrong_sender" =>
                 new(Failed, "This sign-in failed", $"The message came from another WhatsApp number than the one {request.Name} expected.", true),
+            OtpStatuses.Failed when request.FailedReason == "sender_unresolved" =>
+                new(Failed, "This sign-in failed", $"WhatsApp did not tell which number the message came from, so it could not be matched to the one {request.Name} expected.", true),
             OtpStatuses.Failed =>
                 new(Failed, "This sign-in was cancelled", $"Go back to {request.Name} to start again.", true),
             _ => new(Expired, "This sign-in link has expired", $"Go back to {request.Name} to get a new one.", true),

@@ -20,8 +20,11 @@ public sealed class OtpRequest
     /// <summary>The chat that sent the code (link) or that the code was sent to (code).</summary>
     public string? ChatId { get; set; }
 
-    /// <summary><c>+</c> and digits when the chat id carries a phone number, else null.</summary>
+    /// <summary><c>+</c> and digits: the sender's phone number when known (SPEC 1), else null.</summary>
     public string? Phone { get; set; }
+
+    /// <summary>The provider's own id of the sender when it gave one: a WAHA <c>@lid</c> or a Cloud API BSUID.</summary>
+    public string? UserId { get; set; }
 
     public string? PromptMessage { get; set; }
     public string? SuccessMessage { get; set; }

@@ -20,6 +20,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<OtpRequest> OtpRequests => Set<OtpRequest>();
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
+    public DbSet<KnownIdentity> KnownIdentities => Set<KnownIdentity>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<OutboundAttempt> OutboundAttempts => Set<OutboundAttempt>();
     public DbSet<CallbackDelivery> CallbackDeliveries => Set<CallbackDelivery>();
@@ -56,6 +57,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(r => r.Status).HasMaxLength(16);
             e.Property(r => r.FailedReason).HasMaxLength(32);
             e.Property(r => r.DeviceDescription).HasMaxLength(100);
+            e.Property(r => r.UserId).HasMaxLength(150);
             e.HasOne<Instance>().WithMany().HasForeignKey(r => r.InstanceId).OnDelete(DeleteBehavior.Cascade);
 
             // A link code identifies its request among the instance's open requests (SPEC 2.2);
@@ -84,11 +86,25 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);
         });
 
+        modelBuilder.Entity<KnownIdentity>(e =>
+        {
+            e.ToTable("known_identities");
+            e.HasKey(k => new { k.InstanceId, k.UserId });
+            e.Property(k => k.UserId).HasMaxLength(150);
+            e.Property(k => k.Phone).HasMaxLength(20);
+            e.HasOne<Instance>().WithMany().HasForeignKey(k => k.InstanceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
         modelBuilder.Entity<OutboundMessage>(e =>
         {
             e.ToTable("outbound_messages");
             e.Property(m => m.Kind).HasMaxLength(8);
             e.Property(m => m.Status).HasMaxLength(16);
+            e.Property(m => m.DeliveryStatus).HasMaxLength(16);
+            e.Property(m => m.DeliveryError).HasMaxLength(300);
+
+            // Delivery reports name the message by the provider's id.
+            e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId });
             e.HasIndex(m => new { m.Status, m.NextAttemptAt });
             e.HasIndex(m => new { m.InstanceId, m.ChatId, m.CreatedAt });
             e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);

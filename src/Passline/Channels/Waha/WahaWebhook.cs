@@ -9,8 +9,9 @@ using Passline.Storage;
 namespace Passline.Channels.Waha;
 
 /// <summary>
-/// <c>POST /webhooks/waha/{instance}</c> (SPEC 5): WAHA's <c>message</c> and <c>message.any</c> events, signed with
-/// <c>X-Webhook-Hmac</c>. Anything unsigned is refused with 401 and changes nothing; other events are acknowledged and ignored.
+/// <c>POST /webhooks/waha/{instance}</c> (SPEC 5): WAHA's <c>message</c> and <c>message.any</c> events, and
+/// <c>message.ack</c> for the messages Passline sent, signed with <c>X-Webhook-Hmac</c>. Anything unsigned is refused
+/// with 401 and changes nothing; events of another session and other events are acknowledged and ignored.
 /// </summary>
 public static class WahaWebhook
 {
@@ -22,7 +23,9 @@ public static class WahaWebhook
 
     public sealed record Acknowledged(bool Success, string? Outcome);
 
-    public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(string instance, HttpContext context, PasslineDb db, InboundProcessor processor)
+    public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(
+        string instance, HttpContext context, PasslineDb db, InboundProcessor processor, WahaIdentities identities,
+        DeliveryReports reports, Monitoring.PasslineMetrics metrics)
     {
         var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
         if (error is not null)
@@ -49,9 +52,28 @@ public static class WahaWebhook
             return invalid;
         }
 
+        // One WAHA server serves several numbers, and a global webhook fires for all of them: only this instance's session counts.
+        if (Text(json, "session") is { } session && session != (target.Settings.WahaSession ?? "default"))
+        {
+            metrics.MessageReceived(target.Id, InboundProcessor.Ignored);
+            return TypedResults.Ok(new Acknowledged(true, InboundProcessor.Ignored));
+        }
+
+        if (ParseAck(json) is { } ack)
+        {
+            var applied = await reports.ApplyAsync(target, [ack], context.RequestAborted);
+            return TypedResults.Ok(new Acknowledged(true, applied > 0 ? "status" : InboundProcessor.Ignored));
+        }
+
         if (Parse(json) is not { } message)
         {
+            metrics.MessageReceived(target.Id, InboundProcessor.Ignored);
             return TypedResults.Ok(new Acknowledged(true, InboundProcessor.Ignored));
+        }
+
+        if (message.IsUserText && message.UserId is { } lid)
+        {
+            message = message with { Phone = await identities.ResolveAsync(target, lid, message.Phone, context.RequestAborted) };
         }
 
         var outcome = await processor.ProcessAsync(target, message, context.Request, context.RequestAborted);
@@ -70,13 +92,81 @@ public static class WahaWebhook
 
         var fromMe = payload.TryGetProperty("fromMe", out var me) && me.ValueKind == JsonValueKind.True;
         var (chatId, isGroup) = IncomingMessage.Sender(from);
+        if (chatId is null && !isGroup)
+        {
+            return null;
+        }
+
+        // The reply goes to the chat the message came from, whatever its form (SPEC 5).
+        var lid = chatId is not null && chatId.EndsWith("@lid", StringComparison.Ordinal) ? chatId : null;
+        var phone = chatId is null ? null : ChatId.Phone(chatId) ?? (lid is null ? null : PhoneInPayload(payload));
 
         // A media message counts by its caption, which WAHA puts in body too.
-        return chatId is null && !isGroup
-            ? null
-            : new IncomingMessage(id, chatId ?? from, chatId is null ? null : ChatId.Phone(chatId), Text(payload, "body"), fromMe, isGroup);
+        return new IncomingMessage(id, chatId ?? from, phone, Text(payload, "body"), fromMe, isGroup, lid);
     }
 
-    private static string? Text(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) ? FieldReader.TextOf(value) : null;
+    /// <summary>
+    /// The phone number an engine puts beside an <c>@lid</c> sender in the raw message (<c>_data</c>): NOWEB (Baileys)
+    /// <c>key.remoteJidAlt</c> or, in older versions, <c>key.senderPn</c>; GOWS (whatsmeow) <c>Info.SenderAlt</c>.
+    /// </summary>
+    private static string? PhoneInPayload(JsonElement payload)
+    {
+        if (Property(payload, "_data") is not { } data)
+        {
+            return null;
+        }
+
+        string?[] candidates =
+        [
+            Text(Property(data, "key"), "remoteJidAlt"),
+            Text(Property(data, "key"), "senderPn"),
+            Text(Property(data, "Info"), "SenderAlt"),
+        ];
+        foreach (var candidate in candidates)
+        {
+            if (candidate is not null && ChatId.Normalize(StripDevice(candidate)) is { } normalized && ChatId.Phone(normalized) is { } phone)
+            {
+                return phone;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>whatsmeow writes a device-qualified JID (<c>2010...:12@s.whatsapp.net</c>); the user is before the colon.</summary>
+    private static string StripDevice(string jid)
+    {
+        var colon = jid.IndexOf(':', StringComparison.Ordinal);
+        var at = jid.IndexOf('@', StringComparison.Ordinal);
+        return colon > 0 && at > colon ? jid[..colon] + jid[at..] : jid;
+    }
+
+    /// <summary>
+    /// A <c>message.ack</c> of a message the business sent: <c>ack</c> -1 ERROR, 1 SERVER, 2 DEVICE, 3 READ, 4 PLAYED
+    /// (WAHA's <c>WAMessageAck</c>). Null for any other event.
+    /// </summary>
+    public static DeliveryReport? ParseAck(JsonElement json)
+    {
+        if (Text(json, "event") != "message.ack" || Property(json, "payload") is not { } payload || Text(payload, "id") is not { Length: > 0 } id)
+        {
+            return null;
+        }
+
+        var ack = Property(payload, "ack") is { ValueKind: JsonValueKind.Number } number && number.TryGetInt32(out var n) ? n : 0;
+        var status = ack switch
+        {
+            -1 => DeliveryStatuses.Failed,
+            1 => DeliveryStatuses.Sent,
+            2 => DeliveryStatuses.Delivered,
+            >= 3 => DeliveryStatuses.Read,
+            _ => null,
+        };
+        return status is null ? null : new DeliveryReport(id, status, status == DeliveryStatuses.Failed ? $"WAHA ack {Text(payload, "ackName") ?? "ERROR"}" : null);
+    }
+
+    private static JsonElement? Property(JsonElement? obj, string name) =>
+        obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var value) ? value : null;
+
+    private static string? Text(JsonElement? obj, string name) =>
+        Property(obj, name) is { } value ? FieldReader.TextOf(value) : null;
 }

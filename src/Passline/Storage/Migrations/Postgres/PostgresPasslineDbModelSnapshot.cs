@@ -253,6 +253,20 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DeliveryError")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("delivery_error");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<DateTimeOffset?>("DeliveryUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivery_updated_at");
+
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("uuid")
                         .HasColumnName("instance_id");
@@ -266,6 +280,10 @@ namespace Passline.Storage.Migrations.Postgres
                     b.Property<string>("LastError")
                         .HasColumnType("text")
                         .HasColumnName("last_error");
+
+                    b.Property<string>("Link")
+                        .HasColumnType("text")
+                        .HasColumnName("link");
 
                     b.Property<DateTimeOffset?>("LockedUntil")
                         .HasColumnType("timestamp with time zone")
@@ -300,6 +318,9 @@ namespace Passline.Storage.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_outbound_messages");
+
+                    b.HasIndex("InstanceId", "ProviderMessageId")
+                        .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
@@ -395,6 +416,33 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasDatabaseName("ix_inbound_messages_instance_id_chat_id_received_at");
 
                     b.ToTable("inbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("character varying(150)")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("phone");
+
+                    b.Property<DateTimeOffset>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.HasKey("InstanceId", "UserId")
+                        .HasName("pk_known_identities");
+
+                    b.ToTable("known_identities", (string)null);
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
@@ -498,6 +546,10 @@ namespace Passline.Storage.Migrations.Postgres
                                 .HasColumnType("text")
                                 .HasColumnName("settings_auth_template_language");
 
+                            b1.Property<string>("ButtonLabel")
+                                .HasColumnType("text")
+                                .HasColumnName("settings_button_label");
+
                             b1.Property<string>("GraphUrl")
                                 .HasColumnType("text")
                                 .HasColumnName("settings_graph_url");
@@ -509,6 +561,10 @@ namespace Passline.Storage.Migrations.Postgres
                             b1.Property<string>("PhoneNumberId")
                                 .HasColumnType("text")
                                 .HasColumnName("settings_phone_number_id");
+
+                            b1.Property<string>("ReplyStyle")
+                                .HasColumnType("text")
+                                .HasColumnName("settings_reply_style");
 
                             b1.Property<string>("VerifyToken")
                                 .HasColumnType("text")
@@ -673,6 +729,11 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("success_message");
 
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("character varying(150)")
+                        .HasColumnName("user_id");
+
                     b.Property<DateTimeOffset?>("ValidatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("validated_at");
@@ -774,6 +835,16 @@ namespace Passline.Storage.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_inbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_known_identities_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>

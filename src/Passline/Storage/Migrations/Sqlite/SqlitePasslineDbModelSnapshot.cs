@@ -242,6 +242,20 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DeliveryError")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_error");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<long?>("DeliveryUpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivery_updated_at");
+
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");
@@ -255,6 +269,10 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.Property<string>("LastError")
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
+
+                    b.Property<string>("Link")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("link");
 
                     b.Property<long?>("LockedUntil")
                         .HasColumnType("INTEGER")
@@ -289,6 +307,9 @@ namespace Passline.Storage.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_outbound_messages");
+
+                    b.HasIndex("InstanceId", "ProviderMessageId")
+                        .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
@@ -380,6 +401,33 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasDatabaseName("ix_inbound_messages_instance_id_chat_id_received_at");
 
                     b.ToTable("inbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phone");
+
+                    b.Property<long>("ResolvedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("resolved_at");
+
+                    b.HasKey("InstanceId", "UserId")
+                        .HasName("pk_known_identities");
+
+                    b.ToTable("known_identities", (string)null);
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
@@ -483,6 +531,10 @@ namespace Passline.Storage.Migrations.Sqlite
                                 .HasColumnType("TEXT")
                                 .HasColumnName("settings_auth_template_language");
 
+                            b1.Property<string>("ButtonLabel")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("settings_button_label");
+
                             b1.Property<string>("GraphUrl")
                                 .HasColumnType("TEXT")
                                 .HasColumnName("settings_graph_url");
@@ -494,6 +546,10 @@ namespace Passline.Storage.Migrations.Sqlite
                             b1.Property<string>("PhoneNumberId")
                                 .HasColumnType("TEXT")
                                 .HasColumnName("settings_phone_number_id");
+
+                            b1.Property<string>("ReplyStyle")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("settings_reply_style");
 
                             b1.Property<string>("VerifyToken")
                                 .HasColumnType("TEXT")
@@ -658,6 +714,11 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("success_message");
 
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
                     b.Property<long?>("ValidatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("validated_at");
@@ -759,6 +820,16 @@ namespace Passline.Storage.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_inbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_known_identities_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
