@@ -78,7 +78,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
         {
             e.ToTable("inbound_messages");
             e.Property(m => m.ProviderMessageId).HasMaxLength(200);
-            e.Property(m => m.Outcome).HasMaxLength(16);
+            e.Property(m => m.Outcome).HasMaxLength(24);
 
             // Deduplication: the database refuses a provider message id it has seen, also from concurrent deliveries.
             e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId }).IsUnique();

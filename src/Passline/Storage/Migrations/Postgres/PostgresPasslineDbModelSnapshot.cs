@@ -387,8 +387,8 @@ namespace Passline.Storage.Migrations.Postgres
 
                     b.Property<string>("Outcome")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("outcome");
 
                     b.Property<string>("ProviderMessageId")

@@ -372,7 +372,7 @@ namespace Passline.Storage.Migrations.Sqlite
 
                     b.Property<string>("Outcome")
                         .IsRequired()
-                        .HasMaxLength(16)
+                        .HasMaxLength(24)
                         .HasColumnType("TEXT")
                         .HasColumnName("outcome");
 

@@ -56,6 +56,16 @@ namespace Passline.Storage.Migrations.Postgres
                 type: "text",
                 nullable: true);
 
+            migrationBuilder.AlterColumn<string>(
+                name: "outcome",
+                table: "inbound_messages",
+                type: "character varying(24)",
+                maxLength: 24,
+                nullable: false,
+                oldClrType: typeof(string),
+                oldType: "character varying(16)",
+                oldMaxLength: 16);
+
             migrationBuilder.CreateTable(
                 name: "known_identities",
                 columns: table => new
@@ -119,6 +129,16 @@ namespace Passline.Storage.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "settings_reply_style",
                 table: "instances");
+
+            migrationBuilder.AlterColumn<string>(
+                name: "outcome",
+                table: "inbound_messages",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                oldClrType: typeof(string),
+                oldType: "character varying(24)",
+                oldMaxLength: 24);
         }
     }
 }
