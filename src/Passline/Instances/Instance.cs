@@ -72,25 +72,15 @@ public static class AuthTemplates
     public const string DefaultLanguage = "en_US";
 
     /// <summary>
-    /// Whether <paramref name="code"/> is a locale as Meta names template languages: a language (<c>en</c>, <c>fil</c>)
-    /// and optionally an underscore and a region (<c>en_US</c>, <c>pt_BR</c>), or one of .NET's known cultures.
+    /// Whether <paramref name="code"/> is a locale as Meta names template languages: a language (<c>en</c>,
+    /// <c>fil</c>) and optionally an underscore and a region (<c>en_US</c>, <c>pt_BR</c>). Written by hand because the
+    /// server runs with invariant globalization, which knows no cultures.
     /// </summary>
     public static bool IsLocale(string code)
     {
         var parts = code.Split('_');
-        if (parts.Length > 2 || parts[0].Length is < 2 or > 3 || !parts[0].All(char.IsAsciiLetterLower)
-            || (parts.Length == 2 && !(parts[1].Length == 2 && parts[1].All(char.IsAsciiLetterUpper))))
-        {
-            return false;
-        }
-
-        try
-        {
-            return !System.Globalization.CultureInfo.GetCultureInfo(code.Replace('_', '-'), predefinedOnly: true).Equals(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (System.Globalization.CultureNotFoundException)
-        {
-            return false;
-        }
+        return parts.Length <= 2
+            && parts[0].Length is 2 or 3 && parts[0].All(char.IsAsciiLetterLower)
+            && (parts.Length == 1 || (parts[1].Length == 2 && parts[1].All(char.IsAsciiLetterUpper)));
     }
 }
