@@ -230,6 +230,10 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         // A late report cannot move it back.
         await PostAsync(instance, Status(Wamid, "delivered"));
         Assert.Equal("failed", (await DetailsAsync(instance, uuid))["messages"]![0]!["status"]!.GetValue<string>());
+
+        var metrics = await app.Client().GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("passline_delivery_reports_total{", StringComparison.Ordinal)
+            && l.Contains("channel=\"cloud-api\"", StringComparison.Ordinal) && l.Contains("status=\"failed\"", StringComparison.Ordinal));
     }
 
     [Fact]
