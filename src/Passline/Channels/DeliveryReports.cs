@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Passline.Instances;
-using Passline.Links;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels;
@@ -12,11 +13,13 @@ namespace Passline.Channels;
 public sealed record DeliveryReport(string ProviderMessageId, string Status, string? Error);
 
 /// <summary>
-/// Applies delivery reports (SPEC 2.4, 3): each moves its message's delivery status forward, never back; a code that
-/// could not be delivered ends its request <c>failed</c> (<c>undeliverable</c>) with the failed callback.
+/// Applies delivery reports (SPEC 2.4, 3) through <see cref="RequestLifecycle.ReportDeliveryAsync"/>: each moves its
+/// message's delivery status forward, never back; a code that could not be delivered ends its request.
 /// </summary>
-public sealed class DeliveryReports(PasslineDb db, LinkLifecycle lifecycle, Monitoring.PasslineMetrics metrics, ILogger<DeliveryReports> logger)
+public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitoring.PasslineMetrics metrics, ILogger<DeliveryReports> logger)
 {
+    private const int MaxError = 300;
+
     /// <summary>Applies <paramref name="reports"/>; returns how many moved a message of this instance on.</summary>
     public async Task<int> ApplyAsync(Instance instance, IReadOnlyList<DeliveryReport> reports, CancellationToken cancellationToken)
     {
@@ -34,27 +37,13 @@ public sealed class DeliveryReports(PasslineDb db, LinkLifecycle lifecycle, Moni
                 continue;
             }
 
-            var now = lifecycle.Now();
-            var previous = message.DeliveryStatus;
-            applied += await lifecycle.InTransactionAsync(async () =>
+            var error = report.Error is { Length: > MaxError } tooLong ? tooLong[..MaxError] : report.Error;
+            if (await requests.RunAsync(lifecycle => lifecycle.ReportDeliveryAsync(message, report.Status, error), cancellationToken))
             {
-                // Conditional on the status read, so that concurrent reports cannot move it back.
-                var rows = await db.OutboundMessages
-                    .Where(m => m.Id == message.Id && m.DeliveryStatus == previous)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(m => m.DeliveryStatus, report.Status)
-                        .SetProperty(m => m.DeliveryError, report.Error == null ? null : report.Error.Length > 300 ? report.Error.Substring(0, 300) : report.Error)
-                        .SetProperty(m => m.DeliveryUpdatedAt, now), cancellationToken);
-                if (rows == 1 && report.Status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
-                {
-                    await lifecycle.UndeliverableAsync(requestId, cancellationToken);
-                }
-
-                return rows;
-            }, cancellationToken);
-
-            metrics.DeliveryReported(instance.Provider, report.Status);
-            logger.LogInformation("Message {MessageId} for request {RequestId}: {Status} {Error}", message.Id, message.RequestId, report.Status, report.Error);
+                applied++;
+                metrics.DeliveryReported(instance.Provider, report.Status);
+                logger.LogInformation("Message {MessageId} for request {RequestId}: {Status} {Error}", message.Id, message.RequestId, report.Status, error);
+            }
         }
 
         return applied;

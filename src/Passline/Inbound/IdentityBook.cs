@@ -4,7 +4,7 @@ using Passline.Storage;
 namespace Passline.Inbound;
 
 /// <summary>The identities an instance has resolved to phone numbers (SPEC 1), remembered in the database.</summary>
-public sealed class IdentityBook(PasslineDb db, TimeProvider time, ILogger<IdentityBook> logger)
+public sealed class IdentityBook(PasslineDb db, Writes writes, ILogger<IdentityBook> logger)
 {
     public async Task<string?> FindAsync(Guid instanceId, string userId, CancellationToken cancellationToken) =>
         await db.KnownIdentities.AsNoTracking()
@@ -20,28 +20,24 @@ public sealed class IdentityBook(PasslineDb db, TimeProvider time, ILogger<Ident
             return;
         }
 
-        // An upsert in one statement, so that two nodes learning the same pair at once do not collide.
-        var now = time.GetUtcNow();
-        var rows = await db.KnownIdentities
-            .Where(k => k.InstanceId == instanceId && k.UserId == userId)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.Phone, phone).SetProperty(k => k.ResolvedAt, now), cancellationToken);
-        if (rows > 0)
-        {
-            return;
-        }
-
-        var entry = db.KnownIdentities.Add(new KnownIdentity { InstanceId = instanceId, UserId = userId, Phone = phone, ResolvedAt = now });
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await writes.RunAsync(async work =>
+            {
+                // A user who changes numbers keeps the id on WAHA: the newest pair wins.
+                var rows = await work.Db.KnownIdentities
+                    .Where(k => k.InstanceId == instanceId && k.UserId == userId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(k => k.Phone, phone).SetProperty(k => k.ResolvedAt, work.Now), work.Aborted);
+                if (rows == 0)
+                {
+                    work.Db.KnownIdentities.Add(new KnownIdentity { InstanceId = instanceId, UserId = userId, Phone = phone, ResolvedAt = work.Now });
+                }
+            }, cancellationToken);
         }
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {
+            // Another node or webhook learnt the same pair at the same moment.
             logger.LogDebug("Identity {UserId} was remembered concurrently", userId);
-        }
-        finally
-        {
-            entry.State = EntityState.Detached;
         }
     }
 }

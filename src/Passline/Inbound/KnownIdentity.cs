@@ -1,3 +1,7 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Passline.Instances;
+
 namespace Passline.Inbound;
 
 /// <summary>
@@ -13,4 +17,17 @@ public sealed class KnownIdentity
     public required string Phone { get; set; }
 
     public DateTimeOffset ResolvedAt { get; set; }
+}
+
+internal sealed class KnownIdentityConfiguration : IEntityTypeConfiguration<KnownIdentity>
+{
+    public void Configure(EntityTypeBuilder<KnownIdentity> e)
+    {
+        e.ToTable("known_identities");
+        e.HasKey(k => new { k.InstanceId, k.UserId });
+        e.Property(k => k.UserId).HasMaxLength(150);
+        e.Property(k => k.Phone).HasMaxLength(20);
+        e.HasOne<Instance>().WithMany().HasForeignKey(k => k.InstanceId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_known_identities_instances_instance_id");
+    }
 }

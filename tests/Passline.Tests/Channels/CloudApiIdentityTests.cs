@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Passline.Inbound;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -197,7 +200,7 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
 
         Assert.Equal("ignored", Assert.Single(await PostAsync(instance, json.ToJsonString()))!.GetValue<string>());
 
-        Assert.Equal(("pending", null), ((await RequestAsync(app, link.Uuid)).Status, (await RequestAsync(app, link.Uuid)).ChatId));
+        Assert.Equal((OtpStatus.Pending, null), ((await RequestAsync(app, link.Uuid)).Status, (await RequestAsync(app, link.Uuid)).ChatId));
         Assert.Empty(graph.Received);
     }
 
@@ -212,7 +215,7 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         var template = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!;
         Assert.Equal(("template", "passline_code", "en_US"),
             (template["type"]!.GetValue<string>(), template["template"]!["name"]!.GetValue<string>(), template["template"]!["language"]!["code"]!.GetValue<string>()));
-        await Eventually.TrueAsync(async () => (await RequestAsync(app, uuid)).Status == "sent", "the code accepted by Meta");
+        await Eventually.TrueAsync(async () => (await RequestAsync(app, uuid)).Status == OtpStatus.Sent, "the code accepted by Meta");
 
         await PostAsync(instance, Status(Wamid, "sent"));
         Assert.Equal("sent", (await DetailsAsync(instance, uuid))["messages"]![0]!["status"]!.GetValue<string>());

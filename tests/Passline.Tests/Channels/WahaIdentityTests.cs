@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Passline.Inbound;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -203,7 +206,7 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         Assert.Equal("sender_unresolved", await SendAsync(instance, LidMessage("WEBJS", Message(link.Code))));
 
         var stored = await RequestAsync(app, link.Uuid);
-        Assert.Equal(("failed", "sender_unresolved"), (stored.Status, stored.FailedReason));
+        Assert.Equal((OtpStatus.Failed, "sender_unresolved"), (stored.Status, stored.FailedReason));
         var reply = Assert.Single(await waha.WaitForAsync(where: r => r.Path == "/api/sendText"));
         var body = JsonNode.Parse(reply.Body)!;
         Assert.Equal((Lid, "Login failed, please try again later."), (body["chatId"]!.GetValue<string>(), body["text"]!.GetValue<string>()));
@@ -242,7 +245,7 @@ public sealed class WahaIdentityTests : IAsyncLifetime
             .Also(j => j["session"] = "sales").ToJsonString()));
 
         var stored = await RequestAsync(app, link.Uuid);
-        Assert.Equal(("pending", null), (stored.Status, stored.ChatId));
+        Assert.Equal((OtpStatus.Pending, null), (stored.Status, stored.ChatId));
         Assert.Equal(0, await app.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.InstanceId == instance.Id)));
         Assert.Empty(waha.Received);
 

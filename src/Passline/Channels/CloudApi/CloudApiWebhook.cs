@@ -4,14 +4,17 @@ using Microsoft.EntityFrameworkCore;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels.CloudApi;
 
 /// <summary>
 /// <c>/webhooks/cloud-api/{instance}</c> (SPEC 5): the <c>hub.challenge</c> handshake on GET, and on POST the
-/// <c>entry[].changes[].value.messages[]</c> of a webhook signed with <c>X-Hub-Signature-256</c>. Statuses and
-/// anything that is not a user's text are acknowledged and ignored, so Meta does not retry them.
+/// <c>entry[].changes[].value.messages[]</c> and <c>statuses[]</c> of a webhook signed with <c>X-Hub-Signature-256</c>.
+/// Statuses update the delivery status of sent messages; anything that is not a user's text or a status is acknowledged
+/// and ignored, so Meta does not retry it.
 /// </summary>
 public static class CloudApiWebhook
 {
@@ -30,7 +33,7 @@ public static class CloudApiWebhook
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "hub.verify_token")] string? verifyToken,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "hub.challenge")] string? challenge)
     {
-        var target = await FindAsync(instance, db, context.RequestAborted);
+        var target = await WebhookReceiver.FindAsync(instance, Providers.CloudApi, db, context.RequestAborted);
         if (target is null)
         {
             return ApiError.NotFound("Instance not found.");
@@ -44,56 +47,39 @@ public static class CloudApiWebhook
     public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(
         string instance, HttpContext context, PasslineDb db, InboundProcessor processor, IdentityBook identities, DeliveryReports reports)
     {
-        var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var target = await FindAsync(instance, db, context.RequestAborted);
-        if (target is null)
-        {
-            return ApiError.NotFound("Instance not found.");
-        }
-
-        if (!WebhookSignatures.IsValidCloudApi(body!, context.Request.Headers["X-Hub-Signature-256"], target.Settings.AppSecret))
-        {
-            return ApiError.Unauthenticated();
-        }
-
-        var (json, invalid) = JsonBody.ParseObject(body!);
-        if (invalid is not null)
-        {
-            return invalid;
-        }
-
-        var outcomes = new List<string>();
-        foreach (var parsed in Parse(json, target.Settings.PhoneNumberId))
-        {
-            var message = parsed;
-            if (message.IsUserText && message.UserId is { } userId)
+        var (outcomes, error) = await WebhookReceiver.ReceiveAsync(context, instance, Providers.CloudApi, db, processor,
+            (body, target) => WebhookSignatures.IsValidCloudApi(body, context.Request.Headers["X-Hub-Signature-256"], target.Settings.AppSecret),
+            async (json, target) =>
             {
-                // Remember the pair while Meta still shows the number; a later message without it is then still known.
-                if (message.Phone is { } phone)
+                await reports.ApplyAsync(target, [.. Statuses(json, target.Settings.PhoneNumberId)], context.RequestAborted);
+                var messages = new List<IncomingMessage>();
+                foreach (var message in Parse(json, target.Settings.PhoneNumberId))
                 {
-                    await identities.RememberAsync(target.Id, userId, phone, context.RequestAborted);
+                    messages.Add(await ResolveAsync(identities, target, message, context.RequestAborted));
                 }
-                else
-                {
-                    message = message with { Phone = await identities.FindAsync(target.Id, userId, context.RequestAborted) };
-                }
-            }
 
-            outcomes.Add(await processor.ProcessAsync(target, message, context.Request, context.RequestAborted));
-        }
+                return messages;
+            });
+        return error is null ? TypedResults.Ok(new Acknowledged(true, outcomes)) : error;
+    }
 
-        var statuses = Statuses(json, target.Settings.PhoneNumberId).ToList();
-        if (statuses.Count > 0)
+    /// <summary>
+    /// Remembers a BSUID's phone while Meta still shows it; a later message without the number then still has it (SPEC 1).
+    /// </summary>
+    private static async Task<IncomingMessage> ResolveAsync(IdentityBook identities, Instance target, IncomingMessage message, CancellationToken cancellationToken)
+    {
+        if (!message.IsUserText || message.UserId is not { } userId)
         {
-            await reports.ApplyAsync(target, statuses, context.RequestAborted);
+            return message;
         }
 
-        return TypedResults.Ok(new Acknowledged(true, outcomes));
+        if (message.Phone is { } phone)
+        {
+            await identities.RememberAsync(target.Id, userId, phone, cancellationToken);
+            return message;
+        }
+
+        return message with { Phone = await identities.FindAsync(target.Id, userId, cancellationToken) };
     }
 
     /// <summary>
@@ -178,11 +164,6 @@ public static class CloudApiWebhook
         "image" or "video" or "document" => Text(Property(message, Text(message, "type")!), "caption"),
         _ => null,
     };
-
-    private static async Task<Instance?> FindAsync(string instance, PasslineDb db, CancellationToken cancellationToken) =>
-        Guid.TryParse(instance, out var id)
-            ? await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.Provider == Providers.CloudApi, cancellationToken)
-            : null;
 
     private static IEnumerable<JsonElement> Each(JsonElement? obj, string name) =>
         Property(obj, name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Passline.Instances;
+using Passline.Outbox;
 
 namespace Passline.Channels.Waha;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Requests;
 
 namespace Passline.Channels.Waha;
 
@@ -55,7 +56,7 @@ public sealed class WahaIdentities(IHttpClientFactory httpClients, IdentityBook 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            using var response = await httpClients.CreateClient(ChannelSender.HttpClientName).SendAsync(request, linked.Token);
+            using var response = await httpClients.CreateClient(WhatsAppChannel.HttpClientName).SendAsync(request, linked.Token);
             if (!response.IsSuccessStatusCode)
             {
                 logger.LogWarning("WAHA lid lookup of {Lid} answered {StatusCode}", lid, (int)response.StatusCode);

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels.Waha;
@@ -27,57 +28,39 @@ public static class WahaWebhook
         string instance, HttpContext context, PasslineDb db, InboundProcessor processor, WahaIdentities identities,
         DeliveryReports reports, Monitoring.PasslineMetrics metrics)
     {
-        var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
+        string? outcome = null;
+        var (outcomes, error) = await WebhookReceiver.ReceiveAsync(context, instance, Providers.Waha, db, processor,
+            (body, target) => WebhookSignatures.IsValidWaha(body, context.Request.Headers["X-Webhook-Hmac"], target.Settings.WahaHmacKey),
+            async (json, target) =>
+            {
+                // One WAHA server serves several numbers, and a global webhook fires for all of them: only this instance's session counts.
+                if (Text(json, "session") is { } session && session != (target.Settings.WahaSession ?? "default"))
+                {
+                    metrics.MessageReceived(target.Id, InboundProcessor.Ignored);
+                    return [];
+                }
 
-        var target = Guid.TryParse(instance, out var id)
-            ? await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.Provider == Providers.Waha, context.RequestAborted)
-            : null;
-        if (target is null)
-        {
-            return ApiError.NotFound("Instance not found.");
-        }
+                if (ParseAck(json) is { } ack)
+                {
+                    outcome = await reports.ApplyAsync(target, [ack], context.RequestAborted) > 0 ? "status" : null;
+                    return [];
+                }
 
-        if (!WebhookSignatures.IsValidWaha(body!, context.Request.Headers["X-Webhook-Hmac"], target.Settings.WahaHmacKey))
-        {
-            return ApiError.Unauthenticated();
-        }
+                if (Parse(json) is not { } message)
+                {
+                    return [];
+                }
 
-        var (json, invalid) = JsonBody.ParseObject(body!);
-        if (invalid is not null)
-        {
-            return invalid;
-        }
+                if (message.IsUserText && message.UserId is { } lid)
+                {
+                    message = message with { Phone = await identities.ResolveAsync(target, lid, message.Phone, context.RequestAborted) };
+                }
 
-        // One WAHA server serves several numbers, and a global webhook fires for all of them: only this instance's session counts.
-        if (Text(json, "session") is { } session && session != (target.Settings.WahaSession ?? "default"))
-        {
-            metrics.MessageReceived(target.Id, InboundProcessor.Ignored);
-            return TypedResults.Ok(new Acknowledged(true, InboundProcessor.Ignored));
-        }
-
-        if (ParseAck(json) is { } ack)
-        {
-            var applied = await reports.ApplyAsync(target, [ack], context.RequestAborted);
-            return TypedResults.Ok(new Acknowledged(true, applied > 0 ? "status" : InboundProcessor.Ignored));
-        }
-
-        if (Parse(json) is not { } message)
-        {
-            metrics.MessageReceived(target.Id, InboundProcessor.Ignored);
-            return TypedResults.Ok(new Acknowledged(true, InboundProcessor.Ignored));
-        }
-
-        if (message.IsUserText && message.UserId is { } lid)
-        {
-            message = message with { Phone = await identities.ResolveAsync(target, lid, message.Phone, context.RequestAborted) };
-        }
-
-        var outcome = await processor.ProcessAsync(target, message, context.Request, context.RequestAborted);
-        return TypedResults.Ok(new Acknowledged(true, outcome));
+                return [message];
+            });
+        return error is null
+            ? TypedResults.Ok(new Acknowledged(true, outcomes is [var first] ? first : outcome ?? InboundProcessor.Ignored))
+            : error;
     }
 
     /// <summary>The user message in a WAHA event, or null for events and payloads that are not one.</summary>

@@ -1,13 +1,16 @@
-namespace Passline.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Passline.Instances;
+using Passline.Storage;
+
+namespace Passline.Outbox;
 
 /// <summary>
-/// A WhatsApp message waiting to be sent, or sent: the durable outbox of SPEC 5. Written in the same transaction as
-/// the state change that causes it; sent by <see cref="OutboundWorker"/>.
+/// A WhatsApp message waiting to be sent, or sent: the durable outbox of SPEC 5. Written in the same unit of work as
+/// the state change that causes it; sent through the instance's channel by the outbox engine.
 /// </summary>
-public sealed class OutboundMessage
+public sealed class OutboundMessage : OutboxRow
 {
-    public Guid Id { get; set; }
-    public Guid InstanceId { get; set; }
     public Guid? RequestId { get; set; }
     public required string ChatId { get; set; }
     public required string Text { get; set; }
@@ -18,17 +21,8 @@ public sealed class OutboundMessage
     /// <summary>The one-time code, for <c>code</c> messages (the template's parameter).</summary>
     public string? Code { get; set; }
 
-    public required string Status { get; set; }
-    public int Attempts { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset NextAttemptAt { get; set; }
-
-    /// <summary>Claim of a worker: until then no other worker or node takes the row.</summary>
-    public DateTimeOffset? LockedUntil { get; set; }
-
     public DateTimeOffset? SentAt { get; set; }
     public string? ProviderMessageId { get; set; }
-    public string? LastError { get; set; }
 
     /// <summary>
     /// The verification URL a <c>success</c> message carries, so that it can go as a button (SPEC 5 "Reply style");
@@ -43,6 +37,24 @@ public sealed class OutboundMessage
     public string? DeliveryError { get; set; }
 
     public DateTimeOffset? DeliveryUpdatedAt { get; set; }
+
+    public override Guid? AboutRequest => RequestId;
+
+    protected internal override object Attempted(DateTimeOffset now, DeliveryResult result) => new OutboundAttempt
+    {
+        MessageId = Id,
+        AttemptedAt = now,
+        StatusCode = result.StatusCode,
+        Outcome = result.OutcomeName,
+        Error = result.Error,
+    };
+
+    protected internal override void Delivered(DateTimeOffset now, DeliveryResult result)
+    {
+        Status = OutboundStatuses.Sent;
+        SentAt = now;
+        ProviderMessageId = result.ProviderMessageId;
+    }
 }
 
 /// <summary>One try at sending an <see cref="OutboundMessage"/>, as the provider answered it.</summary>
@@ -58,9 +70,9 @@ public sealed class OutboundAttempt
 
 public static class OutboundStatuses
 {
-    public const string Pending = "pending";
+    public const string Pending = OutboxStatuses.Pending;
     public const string Sent = "sent";
-    public const string Failed = "failed";
+    public const string Failed = OutboxStatuses.Failed;
 }
 
 /// <summary>Delivery reports of the providers (Cloud API <c>statuses[]</c>, WAHA <c>message.ack</c>), in order.</summary>
@@ -86,4 +98,32 @@ public static class OutboundKinds
 {
     public const string Text = "text";
     public const string Code = "code";
+}
+
+internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<OutboundMessage>, IEntityTypeConfiguration<OutboundAttempt>
+{
+    public void Configure(EntityTypeBuilder<OutboundMessage> e)
+    {
+        e.ToTable("outbound_messages");
+        e.Ignore(m => m.AboutRequest);
+        e.Property(m => m.Kind).HasMaxLength(8);
+        e.Property(m => m.Status).HasMaxLength(16);
+        e.Property(m => m.DeliveryStatus).HasMaxLength(16);
+        e.Property(m => m.DeliveryError).HasMaxLength(300);
+        e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+
+        // Delivery reports name the message by the provider's id.
+        e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId });
+        e.HasIndex(m => new { m.InstanceId, m.ChatId, m.CreatedAt });
+        e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_outbound_messages_instances_instance_id");
+    }
+
+    public void Configure(EntityTypeBuilder<OutboundAttempt> e)
+    {
+        e.ToTable("outbound_attempts");
+        e.Property(a => a.Outcome).HasMaxLength(16);
+        e.HasIndex(a => a.MessageId);
+        e.HasOne<OutboundMessage>().WithMany().HasForeignKey(a => a.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
 }

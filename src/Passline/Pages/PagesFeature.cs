@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.DataProtection;
+using Passline.Storage;
+
+namespace Passline.Pages;
+
+public static class PagesFeature
+{
+    /// <summary>Data protection with keys in the database (shared by every node, SPEC 8) and the pages' antiforgery.</summary>
+    public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddDataProtection().SetApplicationName("passline").PersistKeysToDbContext<PasslineDb>();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "passline-csrf";
+            o.SuppressXFrameOptionsHeader = true; // pages send DENY themselves
+        });
+        return builder;
+    }
+}
