@@ -38,7 +38,7 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
             }
 
             var error = report.Error is { Length: > MaxError } tooLong ? tooLong[..MaxError] : report.Error;
-            if (await requests.RunAsync(lifecycle => lifecycle.ReportDeliveryAsync(message, report.Status, error), cancellationToken))
+            if (await requests.RunAsync(lifecycle => lifecycle.ReportDeliveryAsync(message, report.Status, error, resendButtonAsText: instance.Provider == Providers.CloudApi), cancellationToken))
             {
                 applied++;
                 metrics.DeliveryReported(instance.Provider, report.Status);

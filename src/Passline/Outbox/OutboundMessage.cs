@@ -38,6 +38,9 @@ public sealed class OutboundMessage : OutboxRow
 
     public DateTimeOffset? DeliveryUpdatedAt { get; set; }
 
+    /// <summary>How the provider accepted it: <see cref="MessageForms"/>; a refused button is sent again as text.</summary>
+    public string? Form { get; set; }
+
     public override Guid? AboutRequest => RequestId;
 
     protected internal override object Attempted(DateTimeOffset now, DeliveryResult result) => new OutboundAttempt
@@ -54,6 +57,7 @@ public sealed class OutboundMessage : OutboxRow
         Status = OutboundStatuses.Sent;
         SentAt = now;
         ProviderMessageId = result.ProviderMessageId;
+        Form = result.AsText || Link is null ? MessageForms.Text : MessageForms.Button;
     }
 }
 
@@ -73,6 +77,13 @@ public static class OutboundStatuses
     public const string Pending = OutboxStatuses.Pending;
     public const string Sent = "sent";
     public const string Failed = OutboxStatuses.Failed;
+}
+
+/// <summary>The form a message went out in (SPEC 5 "Reply style").</summary>
+public static class MessageForms
+{
+    public const string Text = "text";
+    public const string Button = "button";
 }
 
 /// <summary>Delivery reports of the providers (Cloud API <c>statuses[]</c>, WAHA <c>message.ack</c>), in order.</summary>
@@ -110,6 +121,7 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         e.Property(m => m.Status).HasMaxLength(16);
         e.Property(m => m.DeliveryStatus).HasMaxLength(16);
         e.Property(m => m.DeliveryError).HasMaxLength(300);
+        e.Property(m => m.Form).HasMaxLength(8);
         e.HasIndex(m => new { m.Status, m.NextAttemptAt });
 
         // Delivery reports name the message by the provider's id.

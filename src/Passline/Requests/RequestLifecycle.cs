@@ -100,7 +100,11 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// A provider's delivery report on a sent message (SPEC 2.4): moves its delivery status forward, never back (the
     /// update is conditional on the status read, so concurrent reports cannot move it back either). False when it did not.
     /// </summary>
-    public async Task<bool> ReportDeliveryAsync(OutboundMessage message, string status, string? error)
+    /// <param name="resendButtonAsText">
+    /// A failed button is sent again as plain text (SPEC 5: when Meta refuses an interactive message, the text form is
+    /// sent instead).
+    /// </param>
+    public async Task<bool> ReportDeliveryAsync(OutboundMessage message, string status, string? error, bool resendButtonAsText = false)
     {
         var now = Now;
         var previous = message.DeliveryStatus;
@@ -113,6 +117,12 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
         {
             await UndeliverableAsync(requestId);
+        }
+
+        if (rows == 1 && status == DeliveryStatuses.Failed && resendButtonAsText && message.Form == MessageForms.Button)
+        {
+            Send(message.InstanceId, message.RequestId, message.ChatId, message.Text);
+            logger.LogInformation("Message {MessageId}: the button failed ({Error}), its text form queued", message.Id, error);
         }
 
         return rows == 1;

@@ -271,4 +271,27 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await DetailsAsync(instance, link.Uuid))["messages"]![0]!["status"]!.GetValue<string>() == "sent",
             "the text form accepted");
     }
+
+    [Fact]
+    public async Task ButtonThatMetaReportsFailedIsSentAgainAsText()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        await PostAsync(instance, CloudApiText(Message(link.Code)));
+        var button = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!;
+        Assert.Equal("interactive", button["type"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await DetailsAsync(instance, link.Uuid))["messages"]![0]!["status"]!.GetValue<string>() == "sent",
+            "the button accepted by Meta");
+
+        // Meta accepted the interactive message, then reported it failed (an old client, say): the text form goes out.
+        await PostAsync(instance, Status(Wamid, "failed"));
+
+        var sent = await graph.WaitForAsync(2);
+        var text = JsonNode.Parse(sent[1].Body)!;
+        var url = button["interactive"]!["action"]!["parameters"]!["url"]!.GetValue<string>();
+        Assert.Equal(("text", $"Here is your login link: {url}"), (text["type"]!.GetValue<string>(), text["text"]!["body"]!.GetValue<string>()));
+        var messages = (await DetailsAsync(instance, link.Uuid))["messages"]!.AsArray();
+        Assert.Equal(2, messages.Count);
+        Assert.Equal("failed", messages[0]!["status"]!.GetValue<string>());
+    }
 }

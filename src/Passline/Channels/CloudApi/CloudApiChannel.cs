@@ -30,7 +30,8 @@ public static class CloudApiChannel
             // Meta refused the interactive message (an old client, a policy, a label it does not take): the text still works.
         }
 
-        return await PostAsync(http, settings, Body(settings, message), now, cancellationToken);
+        var text = await PostAsync(http, settings, Body(settings, message), now, cancellationToken);
+        return message.Link is not null ? text with { AsText = true } : text;
     }
 
     private static async Task<DeliveryResult> PostAsync(HttpClient http, ProviderSettings settings, JsonObject body, DateTimeOffset now, CancellationToken cancellationToken)

@@ -490,6 +490,11 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("delivery_updated_at");
 
+                    b.Property<string>("Form")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("form");
+
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")
                         .HasColumnName("instance_id");

@@ -32,6 +32,13 @@ namespace Passline.Storage.Migrations.Sqlite
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
+                name: "form",
+                table: "outbound_messages",
+                type: "TEXT",
+                maxLength: 8,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "link",
                 table: "outbound_messages",
                 type: "TEXT",
@@ -102,6 +109,10 @@ namespace Passline.Storage.Migrations.Sqlite
 
             migrationBuilder.DropColumn(
                 name: "delivery_updated_at",
+                table: "outbound_messages");
+
+            migrationBuilder.DropColumn(
+                name: "form",
                 table: "outbound_messages");
 
             migrationBuilder.DropColumn(

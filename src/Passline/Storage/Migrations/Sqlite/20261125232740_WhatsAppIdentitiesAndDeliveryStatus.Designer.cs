@@ -12,7 +12,7 @@ using Passline.Storage;
 namespace Passline.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePasslineDb))]
-    [Migration("20261125231043_WhatsAppIdentitiesAndDeliveryStatus")]
+    [Migration("20261125232740_WhatsAppIdentitiesAndDeliveryStatus")]
     partial class WhatsAppIdentitiesAndDeliveryStatus
     {
         /// <inheritdoc />
@@ -492,6 +492,11 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.Property<long?>("DeliveryUpdatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("delivery_updated_at");
+
+                    b.Property<string>("Form")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("form");
 
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("TEXT")

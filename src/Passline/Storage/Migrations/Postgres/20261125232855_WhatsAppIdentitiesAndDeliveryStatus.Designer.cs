@@ -13,7 +13,7 @@ using Passline.Storage;
 namespace Passline.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPasslineDb))]
-    [Migration("20261125231134_WhatsAppIdentitiesAndDeliveryStatus")]
+    [Migration("20261125232855_WhatsAppIdentitiesAndDeliveryStatus")]
     partial class WhatsAppIdentitiesAndDeliveryStatus
     {
         /// <inheritdoc />
@@ -507,6 +507,11 @@ namespace Passline.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset?>("DeliveryUpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("delivery_updated_at");
+
+                    b.Property<string>("Form")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("form");
 
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("uuid")

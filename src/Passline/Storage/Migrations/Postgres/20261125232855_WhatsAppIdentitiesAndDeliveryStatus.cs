@@ -32,6 +32,13 @@ namespace Passline.Storage.Migrations.Postgres
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
+                name: "form",
+                table: "outbound_messages",
+                type: "character varying(8)",
+                maxLength: 8,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "link",
                 table: "outbound_messages",
                 type: "text",
@@ -112,6 +119,10 @@ namespace Passline.Storage.Migrations.Postgres
 
             migrationBuilder.DropColumn(
                 name: "delivery_updated_at",
+                table: "outbound_messages");
+
+            migrationBuilder.DropColumn(
+                name: "form",
                 table: "outbound_messages");
 
             migrationBuilder.DropColumn(
