@@ -16,10 +16,10 @@ public static class OtpStatus
     public const string Validated = "validated";
 
     /// <summary>
-/// Ended: declined, sent from the wrong chat (<c>wrong_sender</c>) or from one whose number WhatsApp did not show
-/// (<c>sender_unresolved</c>), cancelled, a code that could not be delivered (<c>undeliverable</c>) or too many
-/// wrong codes (see <c>failed_reason</c>).
-/// </summary>
+    /// Ended: declined, sent from the wrong chat (<c>wrong_sender</c>) or from one whose number WhatsApp did not show
+    /// (<c>sender_unresolved</c>), cancelled, a code that could not be delivered (<c>undeliverable</c>) or too many
+    /// wrong codes (see <c>failed_reason</c>).
+    /// </summary>
     public const string Failed = "failed";
 
     /// <summary>Ended: the request's lifetime passed.</summary>

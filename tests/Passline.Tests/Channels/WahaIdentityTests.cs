@@ -104,7 +104,11 @@ public sealed class WahaIdentityTests : IAsyncLifetime
             {
                 ["key"] = new JsonObject
                 {
-                    ["remoteJid"] = Lid, ["remoteJidAlt"] = "201063178738@s.whatsapp.net", ["fromMe"] = false, ["id"] = keyId, ["addressingMode"] = "lid",
+                    ["remoteJid"] = Lid,
+                    ["remoteJidAlt"] = "201063178738@s.whatsapp.net",
+                    ["fromMe"] = false,
+                    ["id"] = keyId,
+                    ["addressingMode"] = "lid",
                 },
                 ["messageTimestamp"] = 1764085200,
                 ["pushName"] = "Sheena",
@@ -114,8 +118,14 @@ public sealed class WahaIdentityTests : IAsyncLifetime
             {
                 ["Info"] = new JsonObject
                 {
-                    ["Chat"] = Lid, ["Sender"] = Lid, ["SenderAlt"] = "201063178738@s.whatsapp.net", ["IsFromMe"] = false, ["IsGroup"] = false,
-                    ["ID"] = keyId, ["PushName"] = "Sheena", ["Timestamp"] = "2025-11-25T15:40:00Z",
+                    ["Chat"] = Lid,
+                    ["Sender"] = Lid,
+                    ["SenderAlt"] = "201063178738@s.whatsapp.net",
+                    ["IsFromMe"] = false,
+                    ["IsGroup"] = false,
+                    ["ID"] = keyId,
+                    ["PushName"] = "Sheena",
+                    ["Timestamp"] = "2025-11-25T15:40:00Z",
                 },
                 ["Message"] = new JsonObject { ["conversation"] = text },
             },
@@ -273,11 +283,20 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         // WAHA names the sent message true_<chat>_<key id> in its events (WAMessageAck: 2 DEVICE, 3 READ).
         string Ack(int ack, string name) => new JsonObject
         {
-            ["id"] = $"evt_{Guid.NewGuid():N}", ["timestamp"] = 1764085210000, ["event"] = "message.ack", ["session"] = "default", ["engine"] = "NOWEB",
+            ["id"] = $"evt_{Guid.NewGuid():N}",
+            ["timestamp"] = 1764085210000,
+            ["event"] = "message.ack",
+            ["session"] = "default",
+            ["engine"] = "NOWEB",
             ["payload"] = new JsonObject
             {
-                ["id"] = $"true_{Lid}_{NowebKeyId}", ["from"] = "201553730661@c.us", ["to"] = Lid, ["participant"] = null,
-                ["fromMe"] = true, ["ack"] = ack, ["ackName"] = name,
+                ["id"] = $"true_{Lid}_{NowebKeyId}",
+                ["from"] = "201553730661@c.us",
+                ["to"] = Lid,
+                ["participant"] = null,
+                ["fromMe"] = true,
+                ["ack"] = ack,
+                ["ackName"] = name,
             },
         }.ToJsonString();
 
