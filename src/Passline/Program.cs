@@ -12,6 +12,7 @@ using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
 using Passline.Monitoring;
+using Passline.Pages;
 using Passline.Storage;
 
 if (PasslineCommandLine.Handles(args))
@@ -26,6 +27,9 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 }
 
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
+
+// The pages' static files from the build output too (not only when published), whatever the environment.
+builder.WebHost.UseStaticWebAssets();
 
 var development = builder.Environment.IsDevelopment();
 builder.Services.AddOptions<CallbackOptions>().Configure(o => o.AllowPrivateNetworks = development).BindConfiguration("Passline:Callbacks");
@@ -71,10 +75,12 @@ builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeo
 builder.Services.AddHostedService<CallbackWorker>();
 builder.Services.AddHostedService<ExpirySweeper>();
 builder.Services.AddApiDocs();
+builder.Services.AddPages();
 
 var app = builder.Build();
 
 app.UseApiErrors();
+app.MapPageAssets();
 app.MapPasslineHealth();
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapLinkApi();

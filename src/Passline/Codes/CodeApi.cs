@@ -62,6 +62,7 @@ public static class CodeApi
             Phone = Channels.ChatId.Phone(input.ChatId),
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
+            Language = input.Language,
         };
         request.CodeHash = CodeHash(request.Id, code);
 
@@ -79,7 +80,7 @@ public static class CodeApi
             }
 
             lifecycle.Db.OtpRequests.Add(request);
-            lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires), OutboundKinds.Code, code);
+            lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires, input.Language ?? instance.Language), OutboundKinds.Code, code);
             return 0;
         }, context.RequestAborted);
 
@@ -188,6 +189,8 @@ public static class CodeApi
     public static byte[] CodeHash(Guid requestId, string code) =>
         SHA256.HashData([.. requestId.ToByteArray(), .. Encoding.UTF8.GetBytes(code)]);
 
-    public static string MessageText(string code, string name, int expiresSeconds) =>
-        $"{code} is your {name} verification code. It expires in {Math.Max(1, expiresSeconds / 60)} minutes. Do not share it with anyone.";
+    /// <summary>The request-code message in <paramref name="language"/>.</summary>
+    public static string MessageText(string code, string name, int expiresSeconds, string? language = null) =>
+        MessageTemplates.Fill(MessageTemplates.For(language).Code, name, code)
+            .Replace("{minutes}", Math.Max(1, expiresSeconds / 60).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }

@@ -5,7 +5,7 @@ using Passline.Instances;
 namespace Passline.Codes;
 
 /// <summary>The body of <c>POST /request-code</c>, validated per SPEC 2.3.</summary>
-public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet, string Name, int Expires)
+public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet, string Name, int Expires, string? Language)
 {
     private const string Digits = "0123456789";
     private const string Lower = "abcdefghijklmnopqrstuvwxyz";
@@ -21,6 +21,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         var allCapital = fields.Boolean(body, "allCapital", "allCapital") ?? false;
         var name = fields.String(body, "name", "name", 1, 100) ?? instance.Name;
         var expires = fields.Integer(body, "expires", "expires", 60, 1800) ?? 1800;
+        var language = Links.GenerateLinkInput.ReadLanguage(fields, body);
         if (!useNumber && !useLetter)
         {
             fields.Fail("useNumber", "At least one of useNumber and useLetter must be true.");
@@ -32,7 +33,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         }
 
         var alphabet = (useNumber ? Digits : "") + (useLetter ? (allCapital ? Upper : Lower) : "");
-        return (new RequestCodeInput(chatId!, length, alphabet, name, expires), null);
+        return (new RequestCodeInput(chatId!, length, alphabet, name, expires, language), null);
     }
 
     /// <summary>The required <c>chatId</c> (or <c>chat_id</c>), normalised; a phone number or a WhatsApp user id.</summary>

@@ -91,7 +91,7 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
                 cancellationToken);
             if (!answeredRecently)
             {
-                lifecycle.Send(instance.Id, null, message.ChatId, MessageTemplates.Fill(MessageTemplates.Failed, instance.Name, codes[0]));
+                lifecycle.Send(instance.Id, null, message.ChatId, MessageTemplates.Fill(MessageTemplates.For(instance.Language).Failed, instance.Name, codes[0]));
             }
 
             return InboundOutcomes.UnknownCode;

@@ -18,6 +18,9 @@ public sealed class Instance
     /// <summary>Origins (<c>scheme://host[:port]</c>) that <c>redirect</c> may point to.</summary>
     public List<string> RedirectOrigins { get; set; } = [];
 
+    /// <summary>The default language of its pages and WhatsApp messages (<c>--language</c>), a supported tag.</summary>
+    public string Language { get; set; } = Localization.Languages.Default;
+
     public ProviderSettings Settings { get; set; } = new();
     public DateTimeOffset CreatedAt { get; set; }
 }

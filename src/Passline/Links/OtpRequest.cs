@@ -23,6 +23,12 @@ public sealed class OtpRequest
     /// <summary><c>+</c> and digits when the chat id carries a phone number, else null.</summary>
     public string? Phone { get; set; }
 
+    /// <summary>
+    /// The request's own <c>language</c> (SPEC 2.2), a supported tag; null when the call gave none, so that its pages
+    /// follow the browser's <c>Accept-Language</c>.
+    /// </summary>
+    public string? Language { get; set; }
+
     public string? PromptMessage { get; set; }
     public string? SuccessMessage { get; set; }
     public string? FailedMessage { get; set; }

@@ -38,6 +38,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(i => i.Name).HasMaxLength(100);
             e.Property(i => i.Phone).HasMaxLength(20);
             e.Property(i => i.Provider).HasMaxLength(20);
+            e.Property(i => i.Language).HasMaxLength(16).HasDefaultValue("en");
             e.ComplexProperty(i => i.Settings);
         });
 
@@ -56,6 +57,7 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.Property(r => r.Status).HasMaxLength(16);
             e.Property(r => r.FailedReason).HasMaxLength(32);
             e.Property(r => r.DeviceDescription).HasMaxLength(100);
+            e.Property(r => r.Language).HasMaxLength(16);
             e.HasOne<Instance>().WithMany().HasForeignKey(r => r.InstanceId).OnDelete(DeleteBehavior.Cascade);
 
             // A link code identifies its request among the instance's open requests (SPEC 2.2);

@@ -36,6 +36,9 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             ["Passline:Callbacks:AllowPrivateNetworks"] = "false",
             ["Urls"] = "http://127.0.0.1:0",
 
+            // Static files with the caching headers of a published build (a build's own manifest would send no-cache).
+            ["EnableStaticAssetsDevelopmentCaching"] = "true",
+
             // Every test browses from 127.0.0.1; the page limit has tests of its own.
             ["Passline:RateLimits:PagesPerIpPerMinute"] = "100000",
         };
