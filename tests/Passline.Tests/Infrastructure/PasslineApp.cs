@@ -115,7 +115,7 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
     /// <summary>A fresh instance of the test's own, with a token.</summary>
     public Task<TestInstance> CreateInstanceAsync(
         string name = "Hypersender", string phone = "201553730661", string provider = Providers.Simulator,
-        IReadOnlyList<string>? redirectOrigins = null, Action<ProviderSettings>? settings = null) =>
+        IReadOnlyList<string>? redirectOrigins = null, Action<ProviderSettings>? settings = null, string language = "en") =>
         WithDbAsync(async db =>
         {
             var instance = new Instance
@@ -125,6 +125,7 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
                 Provider = provider,
                 WebhookSecret = "",
                 RedirectOrigins = [.. redirectOrigins ?? []],
+                Language = language,
             };
             settings?.Invoke(instance.Settings);
             var created = await InstanceAdmin.CreateAsync(db, Time, instance, CancellationToken.None);
