@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
 using Passline.Channels;
+using Passline.Requests;
 using Passline.Storage;
 using static Passline.PasslineCommandLine;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Localization;
+using Passline.Requests;
 
 namespace Passline.Links;
 
@@ -18,7 +19,7 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
     public const string Expired = "expired";
 
     /// <summary>Whether the link page still waits for the phone: open, and not past its expiry.</summary>
-    public static bool IsOpen(OtpRequest request, DateTimeOffset now) => request.Status == OtpStatuses.Pending && now < request.ExpiresAt;
+    public static bool IsOpen(OtpRequest request, DateTimeOffset now) => request.Status == OtpStatus.Pending && now < request.ExpiresAt;
 
     /// <param name="holder">Whether the browser asking holds the request's device binding.</param>
     public static LinkStatus Of(OtpRequest request, DateTimeOffset now, bool holder, IStringLocalizer texts)
@@ -32,17 +33,17 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
 
         return request.Status switch
         {
-            OtpStatuses.Verified when holder && request.Redirect is not null && request.ExchangeTokenHash is null =>
+            OtpStatus.Verified when holder && request.Redirect is not null && request.ExchangeTokenHash is null =>
                 new(Verified, texts["Verified, but this page came back too late"], texts["Go back to {0} and sign in again.", request.Name], true),
-            OtpStatuses.Verified when request.Redirect is null =>
+            OtpStatus.Verified when request.Redirect is null =>
                 new(Verified, texts["Verified"], texts["You are signed in to {0}. You can close this page.", request.Name], true),
-            OtpStatuses.Verified =>
+            OtpStatus.Verified =>
                 new(Verified, texts["Verified"], texts["The sign-in continued in another window. You can close this page."], true),
-            OtpStatuses.Failed when request.FailedReason == "declined" =>
+            OtpStatus.Failed when request.FailedReason == FailedReasons.Declined =>
                 new(Declined, texts["Sign-in refused"], texts["It was refused on the phone: nobody was signed in."], true),
-            OtpStatuses.Failed when request.FailedReason == "wrong_sender" =>
+            OtpStatus.Failed when request.FailedReason == FailedReasons.WrongSender =>
                 new(Failed, texts["This sign-in failed"], texts["The message came from another WhatsApp number than the one {0} expected.", request.Name], true),
-            OtpStatuses.Failed =>
+            OtpStatus.Failed =>
                 new(Failed, texts["This sign-in was cancelled"], texts["Go back to {0} to start again.", request.Name], true),
             _ => new(Expired, texts["This sign-in link has expired"], texts["Go back to {0} to get a new one.", request.Name], true),
         };

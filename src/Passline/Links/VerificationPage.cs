@@ -5,6 +5,9 @@ using Passline.Api;
 using Passline.Instances;
 using Passline.Localization;
 using Passline.Pages;
+using Passline.RateLimiting;
+using Passline.Requests;
+using Passline.Storage;
 
 namespace Passline.Links;
 
@@ -22,41 +25,41 @@ public static class VerificationPage
         return app;
     }
 
-    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits, IStringLocalizer<Texts> texts)
+    public static async Task<IResult> Show(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits, IStringLocalizer<Texts> texts)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
             return Page.TooManyRequests(context, wait);
         }
 
-        var request = await FindAsync(lifecycle, token, context.RequestAborted);
+        var request = await FindAsync(db, token, context.RequestAborted);
         if (request is null)
         {
             return Unknown(context);
         }
 
-        var language = await LanguageAsync(context, lifecycle, request);
-        var now = lifecycle.Now();
-        if (request.Status == OtpStatuses.Pending && now < request.ExpiresAt)
+        var language = await LanguageAsync(context, db, request);
+        var now = time.GetUtcNow();
+        if (request.Status == OtpStatus.Pending && now < request.ExpiresAt)
         {
             var tokens = antiforgery.GetAndStoreTokens(context);
             return Confirm(context, language, request, tokens);
         }
 
-        if (request.Status is OtpStatuses.Pending or OtpStatuses.Expired && HttpMethods.IsGet(context.Request.Method))
+        if (request.Status is OtpStatus.Pending or OtpStatus.Expired && HttpMethods.IsGet(context.Request.Method))
         {
             // The one thing a GET does (SPEC 4.1): an expired link sends the expired message, once per request.
-            await lifecycle.InTransactionAsync(async () =>
+            await requests.RunAsync(async lifecycle =>
             {
-                await lifecycle.ExpireAsync(request.Id, context.RequestAborted);
-                return await lifecycle.NotifyExpiredOnceAsync(request, request.ChatId!, context.RequestAborted);
+                await lifecycle.ExpireAsync(request.Id);
+                await lifecycle.NotifyExpiredOnceAsync(request, request.ChatId!);
             }, context.RequestAborted);
         }
 
         return Ended(language, request, now, texts);
     }
 
-    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits, IStringLocalizer<Texts> texts)
+    public static async Task<IResult> Submit(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits, IStringLocalizer<Texts> texts)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
@@ -73,21 +76,19 @@ public static class VerificationPage
             }), StatusCodes.Status400BadRequest);
         }
 
-        var request = await FindAsync(lifecycle, token, context.RequestAborted);
+        var request = await FindAsync(db, token, context.RequestAborted);
         if (request is null)
         {
             return Unknown(context);
         }
 
-        var language = await LanguageAsync(context, lifecycle, request);
+        var language = await LanguageAsync(context, db, request);
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var now = lifecycle.Now();
+        var now = time.GetUtcNow();
         var hash = Secrets.Hash(token);
         if (form["action"] == "decline")
         {
-            var declined = await lifecycle.InTransactionAsync(
-                () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "declined", context.RequestAborted, r => r.VerificationTokenHash == hash),
-                context.RequestAborted);
+            var declined = await requests.RunAsync(lifecycle => lifecycle.DeclineAsync(request.Id, hash), context.RequestAborted);
             return declined is not null
                 ? Page.Render<MessagePage>(language, Languages.In(language, () => new
                 {
@@ -96,7 +97,7 @@ public static class VerificationPage
                     BadgeIcon = "shield",
                     Tone = "ok",
                 }))
-                : Ended(language, await ReloadAsync(lifecycle, request), now, texts);
+                : Ended(language, await ReloadAsync(db, request), now, texts);
         }
 
         // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person
@@ -109,23 +110,12 @@ public static class VerificationPage
         var seen = request.DeviceBindingHash;
         var handOver = request.Redirect is not null && seen is not null && !DeviceBinding.Holds(context.Request, request);
         var exchangeToken = handOver ? null : Secrets.NewUrlToken();
-        var verified = await lifecycle.InTransactionAsync(
-            () => lifecycle.EndAsync(request.Id, OtpStatuses.Verified, null, context.RequestAborted,
-                r => r.VerificationTokenHash == hash && r.ExpiresAt > now && r.DeviceBindingHash == seen,
-                s =>
-                {
-                    s.SetProperty(r => r.VerifiedAt, now);
-                    if (exchangeToken is not null)
-                    {
-                        s.SetProperty(r => r.ExchangeTokenHash, Secrets.Hash(exchangeToken))
-                            .SetProperty(r => r.ExchangeExpiresAt, now + LinkLifecycle.ExchangeLifetime);
-                    }
-                }),
-            context.RequestAborted);
+        var verified = await requests.RunAsync(
+            lifecycle => lifecycle.VerifyAsync(request.Id, hash, seen, exchangeToken is null ? null : Secrets.Hash(exchangeToken)), context.RequestAborted);
         if (verified is null)
         {
-            var current = await ReloadAsync(lifecycle, request);
-            return current.Status == OtpStatuses.Pending && now < current.ExpiresAt && current.VerificationTokenHash is { } tokenHash && tokenHash.AsSpan().SequenceEqual(hash)
+            var current = await ReloadAsync(db, request);
+            return current.Status == OtpStatus.Pending && now < current.ExpiresAt && current.VerificationTokenHash is { } tokenHash && tokenHash.AsSpan().SequenceEqual(hash)
                 ? Confirm(context, language, current, antiforgery.GetAndStoreTokens(context), changed: true)
                 : Ended(language, current, now, texts);
         }
@@ -166,7 +156,7 @@ public static class VerificationPage
         return $"{url}{separator}otp_uuid={uuid}&otp_token={Uri.EscapeDataString(exchangeToken)}{fragment}";
     }
 
-    private static async Task<OtpRequest?> FindAsync(LinkLifecycle lifecycle, string token, CancellationToken cancellationToken)
+    private static async Task<OtpRequest?> FindAsync(PasslineDb db, string token, CancellationToken cancellationToken)
     {
         if (token.Length is < 20 or > 100)
         {
@@ -174,16 +164,16 @@ public static class VerificationPage
         }
 
         var hash = Secrets.Hash(token);
-        return await lifecycle.Db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.VerificationTokenHash == hash, cancellationToken);
+        return await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.VerificationTokenHash == hash, cancellationToken);
     }
 
-    private static Task<OtpRequest> ReloadAsync(LinkLifecycle lifecycle, OtpRequest request) =>
-        lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
+    private static Task<OtpRequest> ReloadAsync(PasslineDb db, OtpRequest request) =>
+        db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
 
     /// <summary>The request's language, else the browser's, else the instance's (SPEC 2.2); the instance is read only then.</summary>
-    private static async Task<string> LanguageAsync(HttpContext context, LinkLifecycle lifecycle, OtpRequest request) =>
+    private static async Task<string> LanguageAsync(HttpContext context, PasslineDb db, OtpRequest request) =>
         Languages.ForPage(context.Request, request.Language)
-        ?? await lifecycle.Db.Instances.AsNoTracking().Where(i => i.Id == request.InstanceId).Select(i => i.Language).FirstOrDefaultAsync(context.RequestAborted)
+        ?? await db.Instances.AsNoTracking().Where(i => i.Id == request.InstanceId).Select(i => i.Language).FirstOrDefaultAsync(context.RequestAborted)
         ?? Languages.Default;
 
     private static IResult Confirm(HttpContext context, string language, OtpRequest request, AntiforgeryTokenSet tokens, bool changed = false)
@@ -213,10 +203,10 @@ public static class VerificationPage
         {
             var (title, text) = request.Status switch
             {
-                OtpStatuses.Verified => (texts["This link has already been used"], texts["It can confirm a sign-in only once. If that was not you, contact {0}.", request.Name]),
-                OtpStatuses.Failed when request.FailedReason == "declined" => (texts["This sign-in was refused"], texts["You told us it was not you. Nobody was signed in."]),
-                OtpStatuses.Failed => (texts["This sign-in was cancelled"], texts["Start again from {0} if you still want to sign in.", request.Name]),
-                _ when request.Status == OtpStatuses.Expired || now >= request.ExpiresAt => (texts["This link has expired"], texts["Start again from {0} to get a new one.", request.Name]),
+                OtpStatus.Verified => (texts["This link has already been used"], texts["It can confirm a sign-in only once. If that was not you, contact {0}.", request.Name]),
+                OtpStatus.Failed when request.FailedReason == FailedReasons.Declined => (texts["This sign-in was refused"], texts["You told us it was not you. Nobody was signed in."]),
+                OtpStatus.Failed => (texts["This sign-in was cancelled"], texts["Start again from {0} if you still want to sign in.", request.Name]),
+                _ when request.Status == OtpStatus.Expired || now >= request.ExpiresAt => (texts["This link has expired"], texts["Start again from {0} to get a new one.", request.Name]),
                 _ => (texts["This link is no longer valid"], texts["A newer link was sent to your WhatsApp: use that one."]),
             };
             return new { Heading = title.Value, Text = text.Value, BadgeIcon = "clock", Tone = "warn" };

@@ -1,6 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
-using Microsoft.AspNetCore.StaticAssets.Infrastructure;
 
 namespace Passline.Pages;
 
@@ -23,26 +20,4 @@ public sealed class PageAssets
             .Where(d => d.Label is not null)
             .GroupBy(d => d.Label!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => "/" + g.First().Route, StringComparer.Ordinal);
-}
-
-public static class PageAssetsExtensions
-{
-    public static IServiceCollection AddPages(this IServiceCollection services)
-    {
-        services.AddRazorComponents();
-
-        // Encoding stays on by default; it only leaves the letters of every script readable (Arabic, Devanagari,
-        // Cyrillic), instead of turning each into a numeric entity that would triple a page's size.
-        services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
-        services.AddLocalization();
-        services.AddSingleton<PageAssets>();
-        return services;
-    }
-
-    public static WebApplication MapPageAssets(this WebApplication app)
-    {
-        app.MapStaticAssets();
-        app.Services.GetRequiredService<PageAssets>().Load(StaticAssetsEndpointDataSourceHelper.ResolveStaticAssetDescriptors(app, null));
-        return app;
-    }
 }

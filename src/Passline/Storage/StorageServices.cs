@@ -7,6 +7,13 @@ public static class StorageServices
 {
     public const string DefaultConnectionString = "Data Source=data/passline.db";
 
+    /// <summary>The database chosen by configuration, migrated at start, and the unit-of-work runner.</summary>
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddPasslineStorage(builder.Configuration);
+        return builder;
+    }
+
     public static IServiceCollection AddPasslineStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
@@ -23,6 +30,17 @@ public static class StorageServices
         else
         {
             services.AddDbContextPool<PasslineDb, SqlitePasslineDb>(o => ConfigureSqlite(o, connectionString));
+        }
+
+        if (provider == "postgres")
+        {
+            services.AddSingleton(services => new Writes(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null));
+        }
+        else
+        {
+            services.AddSingleton<SqliteWriter>();
+            services.AddHostedService(services => services.GetRequiredService<SqliteWriter>());
+            services.AddSingleton<Writes>();
         }
 
         services.AddHostedService<DatabaseStartup>();

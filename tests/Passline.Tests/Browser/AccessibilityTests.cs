@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using OpenQA.Selenium;
 using Passline.Links;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using DemoInstance = Passline.Tests.Demo.DemoInstance;

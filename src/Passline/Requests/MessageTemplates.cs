@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Passline.Localization;
 
-namespace Passline.Links;
+namespace Passline.Requests;
 
 /// <summary>The WhatsApp texts of a request and their placeholders (SPEC 2.2), with their defaults in each language.</summary>
 public static class MessageTemplates

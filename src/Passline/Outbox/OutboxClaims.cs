@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Passline.Storage;
 
-namespace Passline.Storage;
+namespace Passline.Outbox;
 
 /// <summary>
 /// Claims due outbox rows for one worker: a single <c>UPDATE ... RETURNING</c> sets a lease on up to
@@ -29,6 +31,7 @@ public static class OutboxClaims
         {
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction(); // inside SQLite's single writer
             AddParameter(command, "@now", postgres ? now : now.ToUnixTimeMilliseconds());
             AddParameter(command, "@lease", postgres ? now + lease : (now + lease).ToUnixTimeMilliseconds());
             var ids = new List<Guid>();

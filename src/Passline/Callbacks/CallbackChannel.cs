@@ -1,0 +1,64 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Passline.Instances;
+using Passline.Monitoring;
+using Passline.Outbox;
+using Passline.Storage;
+
+namespace Passline.Callbacks;
+
+/// <summary>
+/// The callback outbox's channel (SPEC 7): POSTs a body signed per Standard Webhooks through the guarded client (no
+/// private addresses unless allowed, no redirects, 10 s timeout). A 2xx delivers; a 410 stops; anything else is retried
+/// with backoff for 25 hours: unlike a provider, a receiver's 4xx may be a passing fault of its own deployment.
+/// </summary>
+public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider time, PasslineMetrics metrics) : IOutboxChannel<CallbackDelivery>
+{
+    public const string HttpClientName = "callbacks";
+
+    public static readonly OutboxPolicy Retries = new(GiveUpAfter: TimeSpan.FromHours(25), BackoffCap: TimeSpan.FromHours(1), RetryAfterMayShorten: false);
+
+    public OutboxPolicy Policy => Retries;
+
+    public async Task<DeliveryResult> DeliverAsync(CallbackDelivery delivery, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var db = services.GetRequiredService<PasslineDb>();
+        var secret = await db.Instances.Where(i => i.Id == delivery.InstanceId).Select(i => i.WebhookSecret).FirstAsync(cancellationToken);
+        var result = await PostAsync(httpClients.CreateClient(HttpClientName), delivery, secret, cancellationToken);
+        metrics.Delivered("callback", result.OutcomeName);
+        return result;
+    }
+
+    private async Task<DeliveryResult> PostAsync(HttpClient http, CallbackDelivery delivery, string secret, CancellationToken cancellationToken)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+        {
+            Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("webhook-id", delivery.WebhookId);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", CallbackSigner.Sign(secret, delivery.WebhookId, timestamp, delivery.Payload));
+        request.Headers.UserAgent.ParseAdd("Passline-Callbacks/1.0");
+
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if ((int)response.StatusCode == StatusCodes.Status410Gone)
+            {
+                return new DeliveryResult(DeliveryOutcome.GiveUp, 410, "the receiver answered 410 Gone");
+            }
+
+            var result = Delivery.Classify(response, time.GetUtcNow());
+            return result.Outcome == DeliveryOutcome.GiveUp ? result with { Outcome = DeliveryOutcome.Retry } : result;
+        }
+        catch (HttpRequestException e) when (e.InnerException is RefusedAddressException refused)
+        {
+            return new DeliveryResult(DeliveryOutcome.GiveUp, null, refused.Message);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return Delivery.Failure(e);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+namespace Passline.Instances;
+
+public static class InstancesFeature
+{
+    public static WebApplicationBuilder AddInstances(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<TokenCache>();
+        return builder;
+    }
+}
