@@ -2,8 +2,8 @@ using System.Collections.ObjectModel;
 using System.Text.Json.Nodes;
 using Deque.AxeCore.Commons;
 using OpenQA.Selenium;
-using OpenQA.Selenium.Interactions;
 using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Interactions;
 using OpenQA.Selenium.Support.UI;
 
 namespace Passline.Tests.Browser;

@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Localization;
 using Passline.Links;
-using Passline.Requests;
 using Passline.Localization;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 
