@@ -29,8 +29,11 @@ public static class PagesFeature
         // Cyrillic), instead of turning each into a numeric entity that would triple a page's size.
         builder.Services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
 
-        // The pages' static files from the build output too (not only when published), whatever the environment.
+        // The pages' static files from the build output too (not only when published), whatever the environment. Without
+        // the development fallback that serves files added after the build: its catch-all route would answer the API's
+        // wrong-method requests with 404 instead of 405.
         builder.WebHost.UseStaticWebAssets();
+        builder.Configuration["DisableStaticAssetNotFoundRuntimeFallback"] ??= "true";
         return builder;
     }
 
