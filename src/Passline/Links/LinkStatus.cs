@@ -41,6 +41,8 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
                 new(Verified, texts["Verified"], texts["The sign-in continued in another window. You can close this page."], true),
             OtpStatus.Failed when request.FailedReason == FailedReasons.Declined =>
                 new(Declined, texts["Sign-in refused"], texts["It was refused on the phone: nobody was signed in."], true),
+            OtpStatus.Failed when request.FailedReason == FailedReasons.SenderUnresolved =>
+                new(Failed, texts["This sign-in failed"], texts["WhatsApp did not tell which number the message came from, so it could not be matched to the one {0} expected.", request.Name], true),
             OtpStatus.Failed when request.FailedReason == FailedReasons.WrongSender =>
                 new(Failed, texts["This sign-in failed"], texts["The message came from another WhatsApp number than the one {0} expected.", request.Name], true),
             OtpStatus.Failed =>
