@@ -43,6 +43,7 @@ builder.AddDemo();
 var app = builder.Build();
 
 app.UseApiErrors();
+app.MapPages();
 app.MapMonitoring();
 app.MapLinks();
 app.MapCodeApi();

@@ -24,7 +24,8 @@ public sealed partial class ReleaseBinaryTests
         try
         {
             var program = await UnpackAsync(archive, folder.FullName);
-            Assert.Equal(["appsettings.json", "libe_sqlite3.so", "passline"],
+            // The executable (runtime and assemblies inside), native SQLite, the settings, and the pages' static assets.
+            Assert.Equal(["appsettings.json", "libe_sqlite3.so", "passline", "passline.staticwebassets.endpoints.json", "wwwroot"],
                 Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(program)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
             var work = Directory.CreateDirectory(Path.Combine(folder.FullName, "work")).FullName;
@@ -54,13 +55,23 @@ public sealed partial class ReleaseBinaryTests
             var (response, body) = await http.PostJsonAsync($"/api/otp/v2/{created["instance"]!.GetValue<string>()}/generate-link", """{"name": "Acme"}""");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.StartsWith("https://wa.me/201553730661?text=Give+me+link+to+login+at+Acme+", body["data"]!["whatsapp_link"]!.GetValue<string>());
-            Assert.StartsWith(baseAddress.AbsoluteUri + "l/", body["data"]!["link_url"]!.GetValue<string>());
+            var linkUrl = body["data"]!["link_url"]!.GetValue<string>();
+            Assert.StartsWith(baseAddress.AbsoluteUri + "l/", linkUrl);
+
+            // The link page and the stylesheet it names are served from the unpacked folder.
+            var page = await http.GetStringAsync(linkUrl);
+            var stylesheet = Stylesheet().Match(page);
+            Assert.True(stylesheet.Success, page);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(stylesheet.Groups[1].Value)).StatusCode);
         }
         finally
         {
             folder.Delete(recursive: true);
         }
     }
+
+    [GeneratedRegex("href=\"(/[^\"]+\\.css)\"")]
+    private static partial Regex Stylesheet();
 
     /// <summary>X.Y.Z from a tag or 0.0.0-dev.N, then the commit id the SDK appends.</summary>
     [GeneratedRegex("^[0-9]+\\.[0-9]+\\.[0-9]+(-dev\\.[0-9]+)?\\+[0-9a-f]{40}$")]
