@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.DataProtection;
 using Passline;
 using Passline.Api;
 using Passline.Callbacks;
@@ -40,7 +39,7 @@ builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOpt
 builder.Services.AddSingleton<PublicUrls>();
 builder.Services.AddSingleton<TokenCache>();
 builder.Services.AddPasslineStorage(builder.Configuration);
-builder.Services.AddDataProtection().SetApplicationName("passline").PersistKeysToDbContext<PasslineDb>();
+builder.Services.AddPasslineDataProtection();
 builder.Services.AddAntiforgery(o =>
 {
     o.Cookie.Name = "passline-csrf";
@@ -90,5 +89,15 @@ app.MapSimulator();
 app.MapWahaWebhook();
 app.MapCloudApiWebhook();
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    // A configuration mistake (a missing Passline:Secrets:Key, say) deserves its message, not a stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
 return 0;

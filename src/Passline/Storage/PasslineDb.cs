@@ -32,13 +32,24 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Credentials, signing secrets and messages waiting to be sent are stored encrypted (SPEC 8).
+        var encrypted = new EncryptedConverter(EncryptedColumns.SecretBoxOf(this));
+
         modelBuilder.Entity<Instance>(e =>
         {
             e.ToTable("instances");
             e.Property(i => i.Name).HasMaxLength(100);
             e.Property(i => i.Phone).HasMaxLength(20);
             e.Property(i => i.Provider).HasMaxLength(20);
-            e.ComplexProperty(i => i.Settings);
+            e.Property(i => i.WebhookSecret).HasConversion((ValueConverter)encrypted);
+            e.ComplexProperty(i => i.Settings, s =>
+            {
+                s.Property(p => p.WahaApiKey).HasConversion((ValueConverter)encrypted);
+                s.Property(p => p.WahaHmacKey).HasConversion((ValueConverter)encrypted);
+                s.Property(p => p.AccessToken).HasConversion((ValueConverter)encrypted);
+                s.Property(p => p.AppSecret).HasConversion((ValueConverter)encrypted);
+                s.Property(p => p.VerifyToken).HasConversion((ValueConverter)encrypted);
+            });
         });
 
         modelBuilder.Entity<ApiToken>(e =>
@@ -89,6 +100,8 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
             e.ToTable("outbound_messages");
             e.Property(m => m.Kind).HasMaxLength(8);
             e.Property(m => m.Status).HasMaxLength(16);
+            e.Property(m => m.Text).HasConversion((ValueConverter)encrypted);
+            e.Property(m => m.Code).HasConversion((ValueConverter)encrypted);
             e.HasIndex(m => new { m.Status, m.NextAttemptAt });
             e.HasIndex(m => new { m.InstanceId, m.ChatId, m.CreatedAt });
             e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade);

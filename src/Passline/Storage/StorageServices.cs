@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Passline.Storage;
 
@@ -13,23 +14,28 @@ public static class StorageServices
             .Validate(o => o.Provider is "sqlite" or "postgres", "Passline:Storage:Provider must be 'sqlite' or 'postgres'.")
             .ValidateOnStart();
 
+        services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidation>();
+        services.AddSingleton<IPostConfigureOptions<SecretsOptions>, DevelopmentSecretsKey>();
+        services.AddSingleton(services => SecretBox.Parse(services.GetRequiredService<IOptions<SecretsOptions>>().Value.Key!));
+
         var provider = configuration[$"{StorageOptions.Section}:Provider"] ?? "sqlite";
         var connectionString = configuration.GetConnectionString("Passline") ?? DefaultConnectionString;
 
         if (provider == "postgres")
         {
-            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>(o => ConfigurePostgres(o, connectionString));
+            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) => ConfigurePostgres(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>()));
         }
         else
         {
-            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>(o => ConfigureSqlite(o, connectionString));
+            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) => ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>()));
         }
 
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
 
-    public static void ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
+    public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(Tuned(connectionString), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
             .UseSnakeCaseNamingConvention();
 
@@ -55,10 +61,10 @@ public static class StorageServices
         return builder.ConnectionString;
     }
 
-    public static void ConfigureSqlite(DbContextOptionsBuilder options, string connectionString)
+    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, string connectionString)
     {
         EnsureSqliteFolder(connectionString);
-        options.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+        return options.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
             .UseSnakeCaseNamingConvention();
     }
 

@@ -26,8 +26,12 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
     private readonly Action<IServiceCollection>? services;
 
-    public PasslineApp(TestDatabase database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    private readonly string environment;
+
+    public PasslineApp(
+        TestDatabase database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing")
     {
+        this.environment = environment;
         this.services = services;
         this.database = database;
         this.settings = new Dictionary<string, string?>(database.Settings)
@@ -56,7 +60,7 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -45,11 +45,15 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase("sqlite", $"Data Source={Path.Combine(folder.FullName, "passline.db")}", folder.FullName);
     }
 
-    /// <summary>Configuration keys that point Passline at this database.</summary>
+    /// <summary>The <c>Passline:Secrets:Key</c> of this database (base64 of 32 bytes), generated per database.</summary>
+    public string SecretsKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Configuration keys that point Passline at this database, with the key its secrets are encrypted with.</summary>
     public IEnumerable<KeyValuePair<string, string?>> Settings =>
     [
         new("Passline:Storage:Provider", Provider),
         new("ConnectionStrings:Passline", ConnectionString),
+        new("Passline:Secrets:Key", SecretsKey),
     ];
 
     public async ValueTask DisposeAsync()
