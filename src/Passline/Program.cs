@@ -58,6 +58,7 @@ builder.Services.AddSingleton<ChannelSender>();
 builder.Services.AddHttpClient(ChannelSender.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
 builder.Services.AddHostedService<OutboundWorker>();
 builder.Services.AddSingleton<CallbackResolver>();
+builder.Services.AddSingleton<HostAddresses>();
 builder.Services.AddSingleton<GuardedConnect>();
 builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
     .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler

@@ -21,7 +21,8 @@ public sealed record GenerateLinkInput(
 {
     public const int DefaultExpires = 1800;
 
-    public static (GenerateLinkInput? Input, ApiError? Error) Read(JsonElement body, Instance instance, bool allowPrivateNetworks)
+    public static (GenerateLinkInput? Input, ApiError? Error) Read(
+        JsonElement body, Instance instance, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses = null)
     {
         var fields = new FieldReader();
         var expires = fields.Integer(body, "expires", "expires", 60, 86400) ?? DefaultExpires;
@@ -59,8 +60,8 @@ public sealed record GenerateLinkInput(
         string? callbackSuccess = null, callbackFailed = null;
         if (fields.Object(body, "callback", "callback") is { } callback)
         {
-            callbackSuccess = CallbackUrl(fields, callback, "success", allowPrivateNetworks);
-            callbackFailed = CallbackUrl(fields, callback, "failed", allowPrivateNetworks);
+            callbackSuccess = CallbackUrl(fields, callback, "success", allowPrivateNetworks, ownAddresses);
+            callbackFailed = CallbackUrl(fields, callback, "failed", allowPrivateNetworks, ownAddresses);
         }
 
         var redirect = fields.String(body, "redirect", "redirect", 1, NetworkGuard.MaxUrlLength);
@@ -89,11 +90,12 @@ public sealed record GenerateLinkInput(
             callbackSuccess, callbackFailed, redirect), null);
     }
 
-    private static string? CallbackUrl(FieldReader fields, JsonElement callback, string name, bool allowPrivateNetworks)
+    private static string? CallbackUrl(
+        FieldReader fields, JsonElement callback, string name, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses)
     {
         var path = "callback." + name;
         var url = fields.String(callback, name, path, 1, NetworkGuard.MaxUrlLength);
-        if (url is not null && NetworkGuard.CheckUrl(url, allowPrivateNetworks) is { } problem)
+        if (url is not null && NetworkGuard.CheckUrl(url, allowPrivateNetworks, ownAddresses) is { } problem)
         {
             fields.Fail(path, $"The {path} {problem}");
             return null;
