@@ -7,6 +7,7 @@ using Passline.Channels.Simulator;
 using Passline.Channels.Waha;
 using Passline.Codes;
 using Passline.Demo;
+using Passline.Hosting;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
@@ -19,10 +20,8 @@ if (PasslineCommandLine.Handles(args))
 }
 
 var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
-if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-{
-    builder.WebHost.UseUrls("http://127.0.0.1:5080");
-}
+builder.AddListeners();
+builder.AddProxyHeaders();
 
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
 
@@ -37,6 +36,7 @@ builder.Services.AddScoped<RateLimits>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddSingleton<PublicUrls>();
+builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<TokenCache>();
 builder.Services.AddPasslineStorage(builder.Configuration);
 builder.Services.AddPasslineDataProtection();
@@ -74,6 +74,8 @@ builder.Services.AddApiDocs();
 
 var app = builder.Build();
 
+app.UseProxyHeaders();
+app.UseManagementListener();
 app.UseApiErrors();
 app.MapPasslineHealth();
 app.MapPrometheusScrapingEndpoint("/metrics");

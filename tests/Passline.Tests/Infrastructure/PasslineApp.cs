@@ -48,7 +48,8 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             this.settings[key] = value;
         }
 
-        UseKestrel(0);
+        // Kestrel on the configured Urls (loopback, a free port), plus Passline:Management:Urls when a test sets it.
+        UseKestrel();
         StartServer();
         BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
     }
