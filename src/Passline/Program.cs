@@ -2,9 +2,6 @@ using Passline;
 using Passline.Api;
 using Passline.Callbacks;
 using Passline.Channels;
-using Passline.Channels.CloudApi;
-using Passline.Channels.Simulator;
-using Passline.Channels.Waha;
 using Passline.Codes;
 using Passline.Demo;
 using Passline.Hosting;
@@ -12,6 +9,10 @@ using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
 using Passline.Monitoring;
+using Passline.Outbox;
+using Passline.Pages;
+using Passline.RateLimiting;
+using Passline.Requests;
 using Passline.Storage;
 
 if (PasslineCommandLine.Handles(args))
@@ -23,74 +24,32 @@ var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is [
 builder.AddListeners();
 builder.AddProxyHeaders();
 
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
-
-var development = builder.Environment.IsDevelopment();
-builder.Services.AddOptions<CallbackOptions>().Configure(o => o.AllowPrivateNetworks = development).BindConfiguration("Passline:Callbacks");
-builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration("Passline:Simulator");
-
-builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
-builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section);
-builder.Services.AddScoped<RateLimits>();
-
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
-builder.Services.AddSingleton<PublicUrls>();
-builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddSingleton<TokenCache>();
-builder.Services.AddPasslineStorage(builder.Configuration);
-builder.Services.AddPasslineDataProtection();
-builder.Services.AddAntiforgery(o =>
-{
-    o.Cookie.Name = "passline-csrf";
-    o.SuppressXFrameOptionsHeader = true; // pages send DENY themselves
-});
-builder.Services.AddHostedService<DemoInstance>();
-builder.Services.AddPasslineHealth();
-PasslineMetrics.AddPasslineMetrics(builder.Services);
-
-builder.Services.AddScoped<LinkLifecycle>();
-builder.Services.AddSingleton<LinkRequestWriter>();
-builder.Services.AddHostedService(services => services.GetRequiredService<LinkRequestWriter>());
-builder.Services.AddScoped<InboundProcessor>();
-builder.Services.AddSingleton<OutboxSignal>();
-builder.Services.AddSingleton<ChannelSender>();
-builder.Services.AddHttpClient(ChannelSender.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
-builder.Services.AddHostedService<OutboundWorker>();
-builder.Services.AddSingleton<CallbackResolver>();
-builder.Services.AddSingleton<HostAddresses>();
-builder.Services.AddSingleton<GuardedConnect>();
-builder.Services.AddHttpClient(CallbackWorker.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
-    .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        UseProxy = false, // the guard must see the receiver's address, not a proxy's
-        UseCookies = false,
-        ConnectCallback = services.GetRequiredService<GuardedConnect>().ConnectAsync,
-    });
-builder.Services.AddHostedService<CallbackWorker>();
-builder.Services.AddHostedService<ExpirySweeper>();
-builder.Services.AddApiDocs();
+builder.AddStorage();
+builder.Services.AddOutbox();
+builder.AddApi();
+builder.AddInstances();
+builder.AddRateLimiting();
+builder.AddRequests();
+builder.AddLinks();
+builder.AddInbound();
+builder.AddChannels();
+builder.AddCallbacks();
+builder.AddMonitoring();
+builder.AddPages();
+builder.AddDemo();
 
 var app = builder.Build();
 
 app.UseProxyHeaders();
 app.UseManagementListener();
 app.UseApiErrors();
-app.MapPasslineHealth();
-app.MapPrometheusScrapingEndpoint("/metrics");
-app.MapLinkApi();
+app.MapMonitoring();
+app.MapLinks();
 app.MapCodeApi();
-app.MapStatsApi();
-app.MapDashboard();
-app.MapVerificationPage();
-app.MapLinkPage();
-app.MapSimulatedPhone();
+app.MapChannels();
 app.MapDemo();
 app.MapApiDocs();
-app.MapSimulator();
-app.MapWahaWebhook();
-app.MapCloudApiWebhook();
 
 try
 {

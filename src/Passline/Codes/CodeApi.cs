@@ -3,9 +3,11 @@ using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Passline.Api;
-using Passline.Channels;
 using Passline.Instances;
-using Passline.Links;
+using Passline.Outbox;
+using Passline.RateLimiting;
+using Passline.Requests;
+using Passline.Storage;
 
 namespace Passline.Codes;
 
@@ -27,7 +29,7 @@ public static class CodeApi
     public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
 
     public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(
-        HttpContext context, LinkLifecycle lifecycle, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
+        HttpContext context, RequestWork requests, TimeProvider time, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -47,7 +49,7 @@ public static class CodeApi
             return limited;
         }
 
-        var now = LinkApi.TruncateToSeconds(lifecycle.Now());
+        var now = OtpRequest.TruncateToSeconds(time.GetUtcNow());
         var code = RandomNumberGenerator.GetString(input.Alphabet, input.Length);
         var request = new OtpRequest
         {
@@ -55,41 +57,29 @@ public static class CodeApi
             InstanceId = instance.Id,
             OtpType = OtpTypes.Code,
             Code = "",
-            Status = OtpStatuses.Pending,
             Name = input.Name,
             BoundChatId = input.ChatId,
             ChatId = input.ChatId,
-            Phone = Channels.ChatId.Phone(input.ChatId),
+            Phone = ChatId.Phone(input.ChatId),
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };
         request.CodeHash = CodeHash(request.Id, code);
 
-        await lifecycle.InTransactionAsync(async () =>
+        await requests.RunAsync(async lifecycle =>
         {
-            // A new code supersedes the chat's older open one (SPEC 2.3).
-            var open = await lifecycle.Db.OtpRequests
-                .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Code && r.ChatId == input.ChatId
-                    && (r.Status == OtpStatuses.Pending || r.Status == OtpStatuses.Sent))
-                .Select(r => r.Id)
-                .ToListAsync(context.RequestAborted);
-            foreach (var id in open)
-            {
-                await lifecycle.EndAsync(id, OtpStatuses.Failed, "superseded", context.RequestAborted);
-            }
-
-            lifecycle.Db.OtpRequests.Add(request);
+            await lifecycle.SupersedeCodesAsync(instance.Id, input.ChatId);
+            lifecycle.Create(request);
             lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires), OutboundKinds.Code, code);
-            return 0;
         }, context.RequestAborted);
 
         metrics.RequestCreated(instance.Id, OtpTypes.Code);
         logger.LogInformation("Code request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
         return TypedResults.Ok(new ApiResponse<CodeRequestData>(true, "OTP code generated and message queued successfully",
-            new CodeRequestData(request.Id, input.ChatId, code, request.Status, request.OtpType, request.ExpiresAt, request.CreatedAt)));
+            new CodeRequestData(request.Id, input.ChatId, code, request.Status.Name(), request.OtpType, request.ExpiresAt, request.CreatedAt)));
     }
 
-    public static async Task<Results<Ok<ApiResponse<ValidatedData>>, ApiError>> ValidateCode(HttpContext context, LinkLifecycle lifecycle)
+    public static async Task<Results<Ok<ApiResponse<ValidatedData>>, ApiError>> ValidateCode(HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -115,7 +105,6 @@ public static class CodeApi
         }
 
         var instance = context.AuthenticatedInstance();
-        var db = lifecycle.Db;
         var request = await db.OtpRequests.AsNoTracking()
             .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Code && r.ChatId == chatId)
             .OrderByDescending(r => r.CreatedAt)
@@ -125,41 +114,23 @@ public static class CodeApi
             return Refused("No active code for this chat: request a code first.");
         }
 
-        var now = lifecycle.Now();
-        if (request.Status is OtpStatuses.Pending or OtpStatuses.Sent && now < request.ExpiresAt)
+        var now = time.GetUtcNow();
+        if (request.Status.IsOpen() && now < request.ExpiresAt)
         {
             if (CryptographicOperations.FixedTimeEquals(CodeHash(request.Id, code!.Trim()), request.CodeHash))
             {
-                var validated = await lifecycle.InTransactionAsync(
-                    () => lifecycle.EndAsync(request.Id, OtpStatuses.Validated, null, context.RequestAborted,
-                        r => r.FailedAttempts < MaxWrongAttempts && r.ExpiresAt > now,
-                        s => s.SetProperty(r => r.ValidatedAt, now)),
-                    context.RequestAborted);
+                var validated = await requests.RunAsync(lifecycle => lifecycle.ValidateAsync(request.Id, MaxWrongAttempts), context.RequestAborted);
                 if (validated is not null)
                 {
                     return TypedResults.Ok(new ApiResponse<ValidatedData>(true, "OTP code validated successfully",
-                        new ValidatedData(validated.Id, validated.ChatId!, validated.Status, now)));
+                        new ValidatedData(validated.Id, validated.ChatId!, validated.Status.Name(), validated.ValidatedAt!.Value)));
                 }
             }
-            else
+            else if (await requests.RunAsync(lifecycle => lifecycle.CountWrongCodeAsync(request.Id, MaxWrongAttempts), context.RequestAborted) is { } left)
             {
-                var counted = await db.OtpRequests
-                    .Where(r => r.Id == request.Id && (r.Status == OtpStatuses.Pending || r.Status == OtpStatuses.Sent) && r.FailedAttempts < MaxWrongAttempts)
-                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.FailedAttempts, r => r.FailedAttempts + 1), context.RequestAborted);
-                if (counted == 1)
-                {
-                    var attempts = await db.OtpRequests.Where(r => r.Id == request.Id).Select(r => r.FailedAttempts).FirstAsync(context.RequestAborted);
-                    var left = MaxWrongAttempts - attempts;
-                    if (left > 0)
-                    {
-                        return Refused($"The code is incorrect. {left} {(left == 1 ? "attempt" : "attempts")} left.");
-                    }
-
-                    await lifecycle.InTransactionAsync(
-                        () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "too_many_attempts", context.RequestAborted),
-                        context.RequestAborted);
-                    return Refused("The code is incorrect. Too many wrong attempts: request a new code.");
-                }
+                return Refused(left > 0
+                    ? $"The code is incorrect. {left} {(left == 1 ? "attempt" : "attempts")} left."
+                    : "The code is incorrect. Too many wrong attempts: request a new code.");
             }
 
             // Another call changed the request meanwhile: answer as it now stands.
@@ -168,16 +139,18 @@ public static class CodeApi
 
         return request.Status switch
         {
-            OtpStatuses.Validated => Refused("This code has already been validated."),
-            OtpStatuses.Failed when request.FailedReason == "too_many_attempts" => Refused("Too many wrong attempts: request a new code."),
-            OtpStatuses.Failed => Refused("No active code for this chat: request a new code."),
-            _ => await ExpiredAsync(lifecycle, request, context.RequestAborted),
+            OtpStatus.Validated => Refused("This code has already been validated."),
+            OtpStatus.Failed when request.FailedReason == FailedReasons.TooManyAttempts => Refused("Too many wrong attempts: request a new code."),
+            OtpStatus.Failed => Refused("No active code for this chat: request a new code."),
+            _ when request.Status.IsOpen() && now < request.ExpiresAt && request.FailedAttempts >= MaxWrongAttempts =>
+                Refused("Too many wrong attempts: request a new code."),
+            _ => await ExpiredAsync(requests, request, context.RequestAborted),
         };
     }
 
-    private static async Task<ApiError> ExpiredAsync(LinkLifecycle lifecycle, OtpRequest request, CancellationToken cancellationToken)
+    private static async Task<ApiError> ExpiredAsync(RequestWork requests, OtpRequest request, CancellationToken cancellationToken)
     {
-        await lifecycle.InTransactionAsync(() => lifecycle.ExpireAsync(request.Id, cancellationToken), cancellationToken);
+        await requests.RunAsync(lifecycle => lifecycle.ExpireAsync(request.Id), cancellationToken);
         return Refused("The code has expired: request a new code.");
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Passline.Api;
 using Passline.Instances;
+using Passline.Requests;
 
 namespace Passline.Codes;
 
@@ -44,7 +45,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
             return null;
         }
 
-        var chatId = FieldReader.TextOf(value) is { } text ? Channels.ChatId.Normalize(text) : null;
+        var chatId = FieldReader.TextOf(value) is { } text ? Requests.ChatId.Normalize(text) : null;
         if (chatId is null)
         {
             fields.Fail(field, $"The {field} must be a WhatsApp user's chat id or phone number, such as 201063178738@c.us or +20 106 317 8738.");

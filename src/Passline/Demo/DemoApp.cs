@@ -11,6 +11,7 @@ using Passline.Channels.Simulator;
 using Passline.Instances;
 using Passline.Links;
 using Passline.Pages;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Demo;
@@ -121,13 +122,13 @@ public static class DemoApp
     }
 
     /// <summary>Where Passline sends the browser after Verify: <c>?otp_uuid=...&amp;otp_token=...</c> (SPEC 4.2).</summary>
-    public static async Task<IResult> SignedIn(HttpContext context, string? otp_uuid, string? otp_token, PasslineDb db, LinkLifecycle lifecycle,
+    public static async Task<IResult> SignedIn(HttpContext context, string? otp_uuid, string? otp_token, PasslineDb db, RequestWork requests, TimeProvider time,
         IDataProtectionProvider protection)
     {
         var started = Read<Guid?>(context, protection, StateCookie);
         var instance = await DemoInstanceAsync(db, context.RequestAborted);
         var request = instance is not null && otp_token is { Length: > 0 and <= 200 } && Guid.TryParse(otp_uuid, out var uuid) && uuid == started
-            ? await lifecycle.ExchangeAsync(instance.Id, otp_token, context.RequestAborted)
+            ? await requests.RunAsync(lifecycle => lifecycle.ExchangeAsync(instance.Id, otp_token), context.RequestAborted)
             : null;
         if (request is null)
         {
@@ -141,7 +142,7 @@ public static class DemoApp
         }
 
         context.Response.Cookies.Delete(StateCookie, new CookieOptions { Path = "/demo" });
-        Write(context, protection, SessionCookie, new Session(request.Phone ?? "", request.ChatId ?? "", request.VerifiedAt ?? lifecycle.Now()), TimeSpan.FromHours(8));
+        Write(context, protection, SessionCookie, new Session(request.Phone ?? "", request.ChatId ?? "", request.VerifiedAt ?? time.GetUtcNow()), TimeSpan.FromHours(8));
         return Page.Redirect(context, $"{context.Request.PathBase}/demo");
     }
 

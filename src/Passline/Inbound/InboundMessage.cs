@@ -1,3 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Passline.Instances;
+using Passline.Storage;
+
 namespace Passline.Inbound;
 
 /// <summary>
@@ -28,4 +33,28 @@ public static class InboundOutcomes
     public const string UnknownCode = "unknown_code";
     public const string NoCode = "no_code";
     public const string RateLimited = "rate_limited";
+}
+
+internal sealed class InboundMessageConfiguration : IEntityTypeConfiguration<InboundMessage>
+{
+    public void Configure(EntityTypeBuilder<InboundMessage> e)
+    {
+        e.ToTable("inbound_messages");
+        e.Property(m => m.ProviderMessageId).HasMaxLength(200);
+        e.Property(m => m.Outcome).HasMaxLength(16);
+
+        // Deduplication: the database refuses a provider message id it has seen, also from concurrent deliveries.
+        e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId }).IsUnique();
+        e.HasIndex(m => new { m.InstanceId, m.ChatId, m.ReceivedAt });
+        e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_inbound_messages_instances_instance_id");
+    }
+}
+
+public static class InboundTables
+{
+    extension(PasslineDb db)
+    {
+        public DbSet<InboundMessage> InboundMessages => db.Set<InboundMessage>();
+    }
 }

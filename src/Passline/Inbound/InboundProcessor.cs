@@ -2,9 +2,9 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Passline.Api;
-using Passline.Channels;
 using Passline.Instances;
-using Passline.Links;
+using Passline.RateLimiting;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Inbound;
@@ -13,7 +13,7 @@ namespace Passline.Inbound;
 /// What happens when a WhatsApp message arrives (SPEC 3): deduplication by provider message id, the per-chat limit,
 /// finding the bracketed code, and the transition and reply it calls for, all in one transaction.
 /// </summary>
-public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls urls, IOptions<RateLimitOptions> limits, Monitoring.PasslineMetrics metrics, ILogger<InboundProcessor> logger)
+public sealed partial class InboundProcessor(RequestWork requests, PublicUrls urls, IOptions<RateLimitOptions> limits, Monitoring.PasslineMetrics metrics, ILogger<InboundProcessor> logger)
 {
     public const string Ignored = "ignored";
     public const string Duplicate = "duplicate";
@@ -27,47 +27,47 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
             return Ignored;
         }
 
-        var db = lifecycle.Db;
-        var now = lifecycle.Now();
-        var record = new InboundMessage
-        {
-            InstanceId = instance.Id,
-            ProviderMessageId = message.ProviderMessageId,
-            ChatId = message.ChatId,
-            ReceivedAt = now,
-            Outcome = InboundOutcomes.NoCode,
-        };
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.InboundMessages.Add(record);
+        InboundMessage record;
         try
         {
-            // The unique key on (instance, provider message id) catches repeated deliveries, concurrent ones included.
-            await db.SaveChangesAsync(cancellationToken);
+            record = await requests.RunAsync(lifecycle => RecordAndMatchAsync(lifecycle, instance, message, urls.Base(request)), cancellationToken);
         }
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {
-            await transaction.RollbackAsync(cancellationToken);
+            // The unique key on (instance, provider message id) caught a repeated delivery, a concurrent one included.
             metrics.MessageReceived(instance.Id, Duplicate);
             return Duplicate;
         }
 
-        var since = now.AddMinutes(-1);
-        var recent = await db.InboundMessages.CountAsync(
-            m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since && m.Id != record.Id, cancellationToken);
-        record.Outcome = recent >= limits.Value.InboundPerChatPerMinute
-            ? InboundOutcomes.RateLimited
-            : await MatchAsync(instance, message, record, urls.Base(request), cancellationToken);
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        lifecycle.Committed();
         metrics.MessageReceived(instance.Id, record.Outcome);
         logger.LogInformation("Inbound message {MessageId} for request {RequestId}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
         return record.Outcome;
     }
 
-    private async Task<string> MatchAsync(Instance instance, IncomingMessage message, InboundMessage record, string publicBase, CancellationToken cancellationToken)
+    private async Task<InboundMessage> RecordAndMatchAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, string publicBase)
+    {
+        var db = lifecycle.Db;
+        var record = new InboundMessage
+        {
+            InstanceId = instance.Id,
+            ProviderMessageId = message.ProviderMessageId,
+            ChatId = message.ChatId,
+            ReceivedAt = lifecycle.Now,
+            Outcome = InboundOutcomes.NoCode,
+        };
+        db.InboundMessages.Add(record);
+        await db.SaveChangesAsync();
+
+        var since = lifecycle.Now.AddMinutes(-1);
+        var recent = await db.InboundMessages.CountAsync(
+            m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since && m.Id != record.Id);
+        record.Outcome = recent >= limits.Value.InboundPerChatPerMinute
+            ? InboundOutcomes.RateLimited
+            : await MatchAsync(lifecycle, instance, message, record, publicBase);
+        return record;
+    }
+
+    private static async Task<string> MatchAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, InboundMessage record, string publicBase)
     {
         var codes = BracketedCodes(message.Text!);
         if (codes.Count == 0)
@@ -78,17 +78,16 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         var db = lifecycle.Db;
         var request = await db.OtpRequests.AsNoTracking()
             .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && codes.Contains(r.Code))
-            .OrderByDescending(r => r.Status == OtpStatuses.Pending)
+            .OrderByDescending(r => r.Status == OtpStatus.Pending)
             .ThenByDescending(r => r.CreatedAt)
-            .FirstOrDefaultAsync(cancellationToken);
+            .FirstOrDefaultAsync();
 
         if (request is null)
         {
             // A guess or a stale code: answer, but not more than once a minute per chat.
-            var since = lifecycle.Now().AddMinutes(-1);
+            var since = lifecycle.Now.AddMinutes(-1);
             var answeredRecently = await db.InboundMessages.AnyAsync(
-                m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.Outcome == InboundOutcomes.UnknownCode && m.ReceivedAt > since && m.Id != record.Id,
-                cancellationToken);
+                m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.Outcome == InboundOutcomes.UnknownCode && m.ReceivedAt > since && m.Id != record.Id);
             if (!answeredRecently)
             {
                 lifecycle.Send(instance.Id, null, message.ChatId, MessageTemplates.Fill(MessageTemplates.Failed, instance.Name, codes[0]));
@@ -98,40 +97,39 @@ public sealed partial class InboundProcessor(LinkLifecycle lifecycle, PublicUrls
         }
 
         record.RequestId = request.Id;
-        var now = lifecycle.Now();
-        if (request.Status == OtpStatuses.Pending && now < request.ExpiresAt)
+        if (request.Status == OtpStatus.Pending && lifecycle.Now < request.ExpiresAt)
         {
             if (request.BoundChatId is { } bound && bound != message.ChatId)
             {
-                if (await lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "wrong_sender", cancellationToken) is not null)
+                if (await lifecycle.FailAsync(request.Id, FailedReasons.WrongSender) is not null)
                 {
-                    lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
+                    lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
                     return InboundOutcomes.WrongSender;
                 }
             }
             else
             {
                 var token = Secrets.NewUrlToken();
-                if (await lifecycle.ReceiveCodeAsync(request.Id, message.ChatId, message.Phone, Secrets.Hash(token), cancellationToken))
+                if (await lifecycle.ReceiveCodeAsync(request.Id, message.ChatId, message.Phone, Secrets.Hash(token)))
                 {
                     var link = $"{publicBase}/v/{token}";
-                    lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link));
+                    lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link));
                     return InboundOutcomes.Matched;
                 }
             }
 
             // Another transition came first: answer as the request now stands.
-            request = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id, cancellationToken);
+            request = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
         }
 
-        if (request.Status is OtpStatuses.Pending or OtpStatuses.Expired)
+        if (request.Status is OtpStatus.Pending or OtpStatus.Expired)
         {
-            await lifecycle.ExpireAsync(request.Id, cancellationToken);
-            lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.ExpiredMessage ?? MessageTemplates.Expired));
+            await lifecycle.ExpireAsync(request.Id);
+            lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.ExpiredMessage ?? MessageTemplates.Expired));
             return InboundOutcomes.Expired;
         }
 
-        lifecycle.Send(instance.Id, request.Id, message.ChatId, LinkLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
+        lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
         return InboundOutcomes.Ended;
     }
 

@@ -1,3 +1,5 @@
+using Passline.Requests;
+
 namespace Passline.Inbound;
 
 /// <summary>
@@ -22,6 +24,6 @@ public sealed record IncomingMessage(string ProviderMessageId, string ChatId, st
             return (null, true);
         }
 
-        return (Channels.ChatId.Normalize(from) ?? (from.Length is > 0 and <= 100 && at != 0 ? from : null), false);
+        return (Requests.ChatId.Normalize(from) ?? (from.Length is > 0 and <= 100 && at != 0 ? from : null), false);
     }
 }

@@ -1,3 +1,7 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Passline.Storage;
+
 namespace Passline.Instances;
 
 /// <summary>One WhatsApp business number connected through one provider (SPEC 1).</summary>
@@ -46,4 +50,46 @@ public static class Providers
     public const string CloudApi = "cloud-api";
 
     public static readonly string[] All = [Simulator, Waha, CloudApi];
+}
+
+internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
+{
+    public void Configure(EntityTypeBuilder<Instance> e)
+    {
+        e.ToTable("instances");
+        e.Property(i => i.Name).HasMaxLength(100);
+        e.Property(i => i.Phone).HasMaxLength(20);
+        e.Property(i => i.Provider).HasMaxLength(20);
+
+        // Whoever reads the database must not be able to act as the business (SPEC 8).
+        e.Property(i => i.WebhookSecret).IsEncrypted();
+        e.ComplexProperty(i => i.Settings, s =>
+        {
+            s.Property(p => p.WahaApiKey).IsEncrypted();
+            s.Property(p => p.WahaHmacKey).IsEncrypted();
+            s.Property(p => p.AccessToken).IsEncrypted();
+            s.Property(p => p.AppSecret).IsEncrypted();
+            s.Property(p => p.VerifyToken).IsEncrypted();
+        });
+    }
+}
+
+internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
+{
+    public void Configure(EntityTypeBuilder<ApiToken> e)
+    {
+        e.ToTable("api_tokens");
+        e.HasIndex(t => t.Hash).IsUnique();
+        e.HasOne(t => t.Instance).WithMany().HasForeignKey(t => t.InstanceId).OnDelete(DeleteBehavior.Cascade)
+            .HasConstraintName("fk_api_tokens_instances_instance_id");
+    }
+}
+
+public static class InstanceTables
+{
+    extension(PasslineDb db)
+    {
+        public DbSet<Instance> Instances => db.Set<Instance>();
+        public DbSet<ApiToken> ApiTokens => db.Set<ApiToken>();
+    }
 }

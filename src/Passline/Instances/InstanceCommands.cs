@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
 using Passline.Channels;
+using Passline.Requests;
 using Passline.Storage;
 using static Passline.PasslineCommandLine;
 
@@ -222,7 +223,7 @@ public static class InstanceCommands
         reencrypt.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, _, ct) =>
         {
             var result = await SecretsReencryption.RunAsync(db, ct);
-            return Print(new { instances = result.Instances, messages = result.Messages, data_protection_keys = result.DataProtectionKeys });
+            return Print(new { rows = result.Rows, data_protection_keys = result.DataProtectionKeys });
         }, cancellationToken));
         command.Subcommands.Add(reencrypt);
         return command;

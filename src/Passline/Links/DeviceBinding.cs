@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Passline.Instances;
+using Passline.Requests;
 
 namespace Passline.Links;
 
@@ -35,7 +36,7 @@ public static class DeviceBinding
             Secure = context.Request.IsHttps,
             SameSite = SameSiteMode.Lax, // sent when the verification link is opened from WhatsApp (a top-level navigation)
             Path = "/",
-            MaxAge = request.ExpiresAt + LinkLifecycle.ExchangeLifetime - now, // relative: immune to the browser's clock
+            MaxAge = request.ExpiresAt + RequestLifecycle.ExchangeLifetime - now, // relative: immune to the browser's clock
             IsEssential = true,
         });
         return Secrets.Hash(value);

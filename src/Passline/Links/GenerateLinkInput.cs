@@ -3,6 +3,7 @@ using Passline.Api;
 using Passline.Callbacks;
 using Passline.Channels;
 using Passline.Instances;
+using Passline.Requests;
 
 namespace Passline.Links;
 
@@ -31,7 +32,7 @@ public sealed record GenerateLinkInput(
         string? chatId = null;
         if (FieldReader.Find(body, "chatId", "chat_id") is var (chatValue, chatField))
         {
-            chatId = FieldReader.TextOf(chatValue) is { } text ? Channels.ChatId.Normalize(text) : null;
+            chatId = FieldReader.TextOf(chatValue) is { } text ? Requests.ChatId.Normalize(text) : null;
             if (chatId is null)
             {
                 fields.Fail(chatField, $"The {chatField} must be a WhatsApp user's chat id or phone number, such as 201063178738@c.us or +20 106 317 8738.");

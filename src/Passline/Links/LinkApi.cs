@@ -3,8 +3,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Callbacks;
-using Passline.Channels;
 using Passline.Instances;
+using Passline.Outbox;
+using Passline.RateLimiting;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Links;
@@ -55,15 +57,13 @@ public static class LinkApi
         LinkRequestWriter writer, TimeProvider time, Instance instance, GenerateLinkInput input, Monitoring.PasslineMetrics metrics,
         ILogger logger, CancellationToken cancellationToken)
     {
-        // Second precision, so that what is stored is what the response shows and expires_at - created_at == expires.
-        var now = TruncateToSeconds(time.GetUtcNow());
+        var now = OtpRequest.TruncateToSeconds(time.GetUtcNow());
         var request = new OtpRequest
         {
             Id = Guid.CreateVersion7(now),
             InstanceId = instance.Id,
             OtpType = OtpTypes.Link,
             Code = LinkCodes.New(),
-            Status = OtpStatuses.Pending,
             Name = input.Name,
             BoundChatId = input.ChatId,
             ChatId = input.ChatId,
@@ -107,31 +107,30 @@ public static class LinkApi
     }
 
     public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> Cancel(
-        string uuid, HttpContext context, LinkLifecycle lifecycle, PublicUrls urls)
+        string uuid, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, PublicUrls urls)
     {
         var instance = context.AuthenticatedInstance();
         var request = Guid.TryParse(uuid, out var id)
-            ? await lifecycle.Db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.InstanceId == instance.Id, context.RequestAborted)
+            ? await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.InstanceId == instance.Id, context.RequestAborted)
             : null;
         if (request is null)
         {
             return ApiError.NotFound("OTP request not found.");
         }
 
-        var cancelled = await lifecycle.InTransactionAsync(
-            () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "cancelled", context.RequestAborted), context.RequestAborted);
+        var cancelled = await requests.RunAsync(lifecycle => lifecycle.CancelAsync(request.Id), context.RequestAborted);
         if (cancelled is null)
         {
-            var current = await lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id, context.RequestAborted);
-            return ApiError.Conflict($"The request has already ended: it is {current.Status}.");
+            var current = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id, context.RequestAborted);
+            return ApiError.Conflict($"The request has already ended: it is {current.Status.Name()}.");
         }
 
         return TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request cancelled successfully",
-            OtpRequestDetails.From(cancelled, instance, urls.Base(context.Request), lifecycle.Now())));
+            OtpRequestDetails.From(cancelled, instance, urls.Base(context.Request), time.GetUtcNow())));
     }
 
     /// <summary>Redeems the one-time token the browser brought back after Verify (SPEC 2.4, 4.2): once, then 410.</summary>
-    public static async Task<Results<Ok<ApiResponse<ExchangeData>>, ApiError>> Exchange(HttpContext context, LinkLifecycle lifecycle)
+    public static async Task<Results<Ok<ApiResponse<ExchangeData>>, ApiError>> Exchange(HttpContext context, RequestWork requests)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -151,18 +150,17 @@ public static class LinkApi
             return fields.ToError();
         }
 
-        var request = await lifecycle.ExchangeAsync(context.AuthenticatedInstance().Id, token!, context.RequestAborted);
+        var instanceId = context.AuthenticatedInstance().Id;
+        var request = await requests.RunAsync(lifecycle => lifecycle.ExchangeAsync(instanceId, token!), context.RequestAborted);
         if (request is null)
         {
             return ApiError.Gone("The token is unknown, expired or already used.");
         }
 
         return TypedResults.Ok(new ApiResponse<ExchangeData>(true, "Token exchanged successfully",
-            new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status, request.VerifiedAt)));
+            new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status.Name(), request.VerifiedAt)));
     }
 
-    public static DateTimeOffset TruncateToSeconds(DateTimeOffset value) =>
-        new(value.Ticks - (value.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }
 
 /// <summary>The <c>data</c> of a generate-link answer (SPEC 2.2).</summary>
@@ -171,7 +169,7 @@ public sealed record LinkRequestData(
     DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string WhatsappLink, string LinkUrl)
 {
     public static LinkRequestData From(OtpRequest request, Instance instance, string publicBase) => new(
-        request.Id, request.Code, request.ChatId, request.Status, request.OtpType, request.ExpiresAt, request.CreatedAt,
+        request.Id, request.Code, request.ChatId, request.Status.Name(), request.OtpType, request.ExpiresAt, request.CreatedAt,
         WhatsAppLink.Build(instance.Phone, MessageTemplates.Fill(request.PromptMessage ?? MessageTemplates.Prompt, request.Name, request.Code), request.Code),
         $"{publicBase}/l/{request.Id}");
 }
@@ -191,10 +189,18 @@ public sealed record OtpRequestDetails(
         var link = request.OtpType == OtpTypes.Link ? LinkRequestData.From(request, instance, publicBase) : null;
 
         // A pending request past its expiry is expired even before the sweeper has written it down.
-        var status = request.Status is OtpStatuses.Pending or OtpStatuses.Sent && now >= request.ExpiresAt ? OtpStatuses.Expired : request.Status;
+        var status = request.Status.IsOpen() && now >= request.ExpiresAt ? OtpStatus.Expired : request.Status;
         // A code OTP's code was shown once, in the request-code answer; only its hash is kept.
-        return new(request.Id, link is null ? null : request.Code, request.ChatId, status, request.OtpType, request.ExpiresAt, request.CreatedAt,
+        return new(request.Id, link is null ? null : request.Code, request.ChatId, status.Name(), request.OtpType, request.ExpiresAt, request.CreatedAt,
             link?.WhatsappLink, link?.LinkUrl, request.Phone, request.VerifiedAt, request.ValidatedAt, request.FailedReason, request.MessageReceivedAt,
             callback is null ? null : CallbackState.From(callback));
     }
+}
+
+/// <summary>How a request's callback stands, as <c>GET /requests/{uuid}</c> shows it.</summary>
+public sealed record CallbackState(
+    string Url, string Status, int Attempts, DateTimeOffset? LastAttemptAt, DateTimeOffset? DeliveredAt, int? LastStatusCode, string? LastError)
+{
+    public static CallbackState From(CallbackDelivery d) =>
+        new(d.Url, d.Status, d.Attempts, d.LastAttemptAt, d.DeliveredAt, d.LastStatusCode, d.LastError);
 }

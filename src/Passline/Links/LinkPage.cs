@@ -6,7 +6,10 @@ using Passline.Api;
 using Passline.Channels;
 using Passline.Channels.Simulator;
 using Passline.Instances;
+using Passline.Outbox;
 using Passline.Pages;
+using Passline.RateLimiting;
+using Passline.Requests;
 using Passline.Storage;
 using QRCoder;
 
@@ -35,20 +38,21 @@ public static class LinkPage
     }
 
     public static async Task<IResult> Show(
-        string uuid, HttpContext context, LinkLifecycle lifecycle, PublicUrls urls, IOptions<SimulatorOptions> simulator, RateLimits limits, Monitoring.PasslineMetrics metrics)
+        string uuid, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, PublicUrls urls, IOptions<SimulatorOptions> simulator, RateLimits limits,
+        Monitoring.PasslineMetrics metrics)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
             return Page.TooManyRequests(context, wait);
         }
 
-        var found = await FindAsync(lifecycle.Db, uuid, context.RequestAborted);
+        var found = await FindAsync(db, uuid, context.RequestAborted);
         if (found is not var (request, instance))
         {
             return Unknown(context);
         }
 
-        var now = lifecycle.Now();
+        var now = time.GetUtcNow();
         var open = LinkStatus.IsOpen(request, now);
         var userAgent = context.Request.Headers.UserAgent.ToString();
         var holder = DeviceBinding.Holds(context.Request, request);
@@ -56,7 +60,7 @@ public static class LinkPage
         {
             // The two things a GET of this page may change (SPEC 4.3): the device binding and the click count.
             var binding = open && !holder ? DeviceBinding.Issue(context, request, now) : null;
-            await lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent), context.RequestAborted);
+            await requests.RunAsync(lifecycle => lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent)), context.RequestAborted);
             metrics.LinkClicked(request.InstanceId);
             holder |= binding is not null;
         }
@@ -110,10 +114,10 @@ public static class LinkPage
     }
 
     /// <summary>The live status as JSON, for browsers without server-sent events (the polling fallback).</summary>
-    public static async Task<IResult> Status(string uuid, HttpContext context, LinkLifecycle lifecycle)
+    public static async Task<IResult> Status(string uuid, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time)
     {
         context.Response.Headers.CacheControl = "no-store";
-        if (!Guid.TryParse(uuid, out var id) || await CurrentAsync(lifecycle, id, DeviceBinding.Read(context.Request, id), context.RequestAborted) is not { } status)
+        if (!Guid.TryParse(uuid, out var id) || await CurrentAsync(db, requests, time, id, DeviceBinding.Read(context.Request, id), context.RequestAborted) is not { } status)
         {
             return ApiError.NotFound("Link request not found.");
         }
@@ -160,7 +164,7 @@ public static class LinkPage
             LinkStatus? status;
             await using (var scope = scopes.CreateAsyncScope())
             {
-                status = await CurrentAsync(scope.ServiceProvider.GetRequiredService<LinkLifecycle>(), id, binding, cancellationToken);
+                status = await CurrentAsync(scope.ServiceProvider.GetRequiredService<PasslineDb>(), scope.ServiceProvider.GetRequiredService<RequestWork>(), time, id, binding, cancellationToken);
             }
 
             if (status is null)
@@ -201,25 +205,25 @@ public static class LinkPage
     /// another browser and this one holds the binding, this is where it receives the redirect, with a fresh one-time
     /// exchange token (SPEC 4.2).
     /// </summary>
-    public static async Task<LinkStatus?> CurrentAsync(LinkLifecycle lifecycle, Guid id, byte[]? binding, CancellationToken cancellationToken)
+    public static async Task<LinkStatus?> CurrentAsync(PasslineDb db, RequestWork requests, TimeProvider time, Guid id, byte[]? binding, CancellationToken cancellationToken)
     {
-        var request = await lifecycle.Db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.OtpType == OtpTypes.Link, cancellationToken);
+        var request = await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.OtpType == OtpTypes.Link, cancellationToken);
         if (request is null)
         {
             return null;
         }
 
-        var now = lifecycle.Now();
+        var now = time.GetUtcNow();
         var holder = binding is not null && request.DeviceBindingHash is { } bound && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(bound, binding);
         if (CanHandOver(request, now, holder))
         {
             var token = Secrets.NewUrlToken();
-            if (await lifecycle.HandOverAsync(request.Id, binding!, Secrets.Hash(token), cancellationToken))
+            if (await requests.RunAsync(lifecycle => lifecycle.HandOverAsync(request.Id, binding!, Secrets.Hash(token)), cancellationToken))
             {
                 return LinkStatus.RedirectTo(request, VerificationPage.RedirectUrl(request.Redirect!, request.Id, token));
             }
 
-            request = await lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
+            request = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
         }
 
         return LinkStatus.Of(request, now, holder);
@@ -227,8 +231,8 @@ public static class LinkPage
 
     /// <summary>Whether this browser is owed the redirect of a request verified elsewhere, and may still have it.</summary>
     private static bool CanHandOver(OtpRequest request, DateTimeOffset now, bool holder) =>
-        holder && request.Status == OtpStatuses.Verified && request.Redirect is not null && request.ExchangeTokenHash is null
-        && request.VerifiedAt > now - LinkLifecycle.ExchangeLifetime;
+        holder && request.Status == OtpStatus.Verified && request.Redirect is not null && request.ExchangeTokenHash is null
+        && request.VerifiedAt > now - RequestLifecycle.ExchangeLifetime;
 
     private static async Task<(OtpRequest, Instance)?> FindAsync(PasslineDb db, string uuid, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Links;

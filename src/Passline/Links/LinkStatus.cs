@@ -1,3 +1,5 @@
+using Passline.Requests;
+
 namespace Passline.Links;
 
 /// <summary>
@@ -15,7 +17,7 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
     public const string Expired = "expired";
 
     /// <summary>Whether the link page still waits for the phone: open, and not past its expiry.</summary>
-    public static bool IsOpen(OtpRequest request, DateTimeOffset now) => request.Status == OtpStatuses.Pending && now < request.ExpiresAt;
+    public static bool IsOpen(OtpRequest request, DateTimeOffset now) => request.Status == OtpStatus.Pending && now < request.ExpiresAt;
 
     /// <param name="holder">Whether the browser asking holds the request's device binding.</param>
     public static LinkStatus Of(OtpRequest request, DateTimeOffset now, bool holder)
@@ -29,17 +31,17 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
 
         return request.Status switch
         {
-            OtpStatuses.Verified when holder && request.Redirect is not null && request.ExchangeTokenHash is null =>
+            OtpStatus.Verified when holder && request.Redirect is not null && request.ExchangeTokenHash is null =>
                 new(Verified, "Verified, but this page came back too late", $"Go back to {request.Name} and sign in again.", true),
-            OtpStatuses.Verified when request.Redirect is null =>
+            OtpStatus.Verified when request.Redirect is null =>
                 new(Verified, "Verified", $"You are signed in to {request.Name}. You can close this page.", true),
-            OtpStatuses.Verified =>
+            OtpStatus.Verified =>
                 new(Verified, "Verified", "The sign-in continued in another window. You can close this page.", true),
-            OtpStatuses.Failed when request.FailedReason == "declined" =>
+            OtpStatus.Failed when request.FailedReason == FailedReasons.Declined =>
                 new(Declined, "Sign-in refused", "It was refused on the phone: nobody was signed in.", true),
-            OtpStatuses.Failed when request.FailedReason == "wrong_sender" =>
+            OtpStatus.Failed when request.FailedReason == FailedReasons.WrongSender =>
                 new(Failed, "This sign-in failed", $"The message came from another WhatsApp number than the one {request.Name} expected.", true),
-            OtpStatuses.Failed =>
+            OtpStatus.Failed =>
                 new(Failed, "This sign-in was cancelled", $"Go back to {request.Name} to start again.", true),
             _ => new(Expired, "This sign-in link has expired", $"Go back to {request.Name} to get a new one.", true),
         };

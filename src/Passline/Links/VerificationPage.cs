@@ -3,6 +3,9 @@ using Microsoft.EntityFrameworkCore;
 using Passline.Api;
 using Passline.Instances;
 using Passline.Pages;
+using Passline.RateLimiting;
+using Passline.Requests;
+using Passline.Storage;
 
 namespace Passline.Links;
 
@@ -20,40 +23,40 @@ public static class VerificationPage
         return app;
     }
 
-    public static async Task<IResult> Show(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits)
+    public static async Task<IResult> Show(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
             return Page.TooManyRequests(context, wait);
         }
 
-        var request = await FindAsync(lifecycle, token, context.RequestAborted);
+        var request = await FindAsync(db, token, context.RequestAborted);
         if (request is null)
         {
             return Unknown(context);
         }
 
-        var now = lifecycle.Now();
-        if (request.Status == OtpStatuses.Pending && now < request.ExpiresAt)
+        var now = time.GetUtcNow();
+        if (request.Status == OtpStatus.Pending && now < request.ExpiresAt)
         {
             var tokens = antiforgery.GetAndStoreTokens(context);
             return Confirm(context, request, tokens);
         }
 
-        if (request.Status is OtpStatuses.Pending or OtpStatuses.Expired && HttpMethods.IsGet(context.Request.Method))
+        if (request.Status is OtpStatus.Pending or OtpStatus.Expired && HttpMethods.IsGet(context.Request.Method))
         {
             // The one thing a GET does (SPEC 4.1): an expired link sends the expired message, once per request.
-            await lifecycle.InTransactionAsync(async () =>
+            await requests.RunAsync(async lifecycle =>
             {
-                await lifecycle.ExpireAsync(request.Id, context.RequestAborted);
-                return await lifecycle.NotifyExpiredOnceAsync(request, request.ChatId!, context.RequestAborted);
+                await lifecycle.ExpireAsync(request.Id);
+                await lifecycle.NotifyExpiredOnceAsync(request, request.ChatId!);
             }, context.RequestAborted);
         }
 
         return Ended(context, request, now);
     }
 
-    public static async Task<IResult> Submit(string token, HttpContext context, LinkLifecycle lifecycle, IAntiforgery antiforgery, RateLimits limits)
+    public static async Task<IResult> Submit(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
@@ -67,27 +70,25 @@ public static class VerificationPage
                 StatusCodes.Status400BadRequest);
         }
 
-        var request = await FindAsync(lifecycle, token, context.RequestAborted);
+        var request = await FindAsync(db, token, context.RequestAborted);
         if (request is null)
         {
             return Unknown(context);
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        var now = lifecycle.Now();
+        var now = time.GetUtcNow();
         var hash = Secrets.Hash(token);
         if (form["action"] == "decline")
         {
-            var declined = await lifecycle.InTransactionAsync(
-                () => lifecycle.EndAsync(request.Id, OtpStatuses.Failed, "declined", context.RequestAborted, r => r.VerificationTokenHash == hash),
-                context.RequestAborted);
+            var declined = await requests.RunAsync(lifecycle => lifecycle.DeclineAsync(request.Id, hash), context.RequestAborted);
             return declined is not null
                 ? Page.Render(context, "Sign-in refused", $"""
                     {Page.Badge("shield", "ok")}
                     <h1>Thanks, the sign-in was refused</h1>
                     <p>Nobody was signed in to {Page.Encode(request.Name)} with your number. You can close this page.</p>
                     """)
-                : Ended(context, await ReloadAsync(lifecycle, request), now);
+                : Ended(context, await ReloadAsync(db, request), now);
         }
 
         // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person
@@ -100,23 +101,12 @@ public static class VerificationPage
         var seen = request.DeviceBindingHash;
         var handOver = request.Redirect is not null && seen is not null && !DeviceBinding.Holds(context.Request, request);
         var exchangeToken = handOver ? null : Secrets.NewUrlToken();
-        var verified = await lifecycle.InTransactionAsync(
-            () => lifecycle.EndAsync(request.Id, OtpStatuses.Verified, null, context.RequestAborted,
-                r => r.VerificationTokenHash == hash && r.ExpiresAt > now && r.DeviceBindingHash == seen,
-                s =>
-                {
-                    s.SetProperty(r => r.VerifiedAt, now);
-                    if (exchangeToken is not null)
-                    {
-                        s.SetProperty(r => r.ExchangeTokenHash, Secrets.Hash(exchangeToken))
-                            .SetProperty(r => r.ExchangeExpiresAt, now + LinkLifecycle.ExchangeLifetime);
-                    }
-                }),
-            context.RequestAborted);
+        var verified = await requests.RunAsync(
+            lifecycle => lifecycle.VerifyAsync(request.Id, hash, seen, exchangeToken is null ? null : Secrets.Hash(exchangeToken)), context.RequestAborted);
         if (verified is null)
         {
-            var current = await ReloadAsync(lifecycle, request);
-            return current.Status == OtpStatuses.Pending && now < current.ExpiresAt && current.VerificationTokenHash is { } tokenHash && tokenHash.AsSpan().SequenceEqual(hash)
+            var current = await ReloadAsync(db, request);
+            return current.Status == OtpStatus.Pending && now < current.ExpiresAt && current.VerificationTokenHash is { } tokenHash && tokenHash.AsSpan().SequenceEqual(hash)
                 ? Confirm(context, current, antiforgery.GetAndStoreTokens(context), changed: true)
                 : Ended(context, current, now);
         }
@@ -153,7 +143,7 @@ public static class VerificationPage
         return $"{url}{separator}otp_uuid={uuid}&otp_token={Uri.EscapeDataString(exchangeToken)}{fragment}";
     }
 
-    private static async Task<OtpRequest?> FindAsync(LinkLifecycle lifecycle, string token, CancellationToken cancellationToken)
+    private static async Task<OtpRequest?> FindAsync(PasslineDb db, string token, CancellationToken cancellationToken)
     {
         if (token.Length is < 20 or > 100)
         {
@@ -161,11 +151,11 @@ public static class VerificationPage
         }
 
         var hash = Secrets.Hash(token);
-        return await lifecycle.Db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.VerificationTokenHash == hash, cancellationToken);
+        return await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.VerificationTokenHash == hash, cancellationToken);
     }
 
-    private static Task<OtpRequest> ReloadAsync(LinkLifecycle lifecycle, OtpRequest request) =>
-        lifecycle.Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
+    private static Task<OtpRequest> ReloadAsync(PasslineDb db, OtpRequest request) =>
+        db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
 
     private static IResult Confirm(HttpContext context, OtpRequest request, AntiforgeryTokenSet tokens, bool changed = false)
     {
@@ -223,10 +213,10 @@ public static class VerificationPage
     {
         var (title, text) = request.Status switch
         {
-            OtpStatuses.Verified => ("This link has already been used", "It can confirm a sign-in only once. If that was not you, contact " + request.Name + "."),
-            OtpStatuses.Failed when request.FailedReason == "declined" => ("This sign-in was refused", "You told us it was not you. Nobody was signed in."),
-            OtpStatuses.Failed => ("This sign-in was cancelled", "Start again from " + request.Name + " if you still want to sign in."),
-            _ when request.Status == OtpStatuses.Expired || now >= request.ExpiresAt => ("This link has expired", "Start again from " + request.Name + " to get a new one."),
+            OtpStatus.Verified => ("This link has already been used", "It can confirm a sign-in only once. If that was not you, contact " + request.Name + "."),
+            OtpStatus.Failed when request.FailedReason == FailedReasons.Declined => ("This sign-in was refused", "You told us it was not you. Nobody was signed in."),
+            OtpStatus.Failed => ("This sign-in was cancelled", "Start again from " + request.Name + " if you still want to sign in."),
+            _ when request.Status == OtpStatus.Expired || now >= request.ExpiresAt => ("This link has expired", "Start again from " + request.Name + " to get a new one."),
             _ => ("This link is no longer valid", "A newer link was sent to your WhatsApp: use that one."),
         };
         return Page.Render(context, title, $"""

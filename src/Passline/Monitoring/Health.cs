@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Passline.Instances;
 using Passline.Storage;
 
 namespace Passline.Monitoring;

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Passline.Requests;
 
 namespace Passline.Monitoring;
 
@@ -40,10 +41,10 @@ public sealed class PasslineMetrics
     public void MessageReceived(Guid instance, string outcome) =>
         messagesReceived.Add(1, new("instance", instance.ToString()), new("outcome", outcome));
 
-    public void RequestEnded(Guid instance, string otpType, string status, string? reason, TimeSpan? sinceCreated)
+    public void RequestEnded(Guid instance, string otpType, OtpStatus status, string? reason, TimeSpan? sinceCreated)
     {
-        requestsEnded.Add(1, new("instance", instance.ToString()), new("otp_type", otpType), new("status", status), new("reason", reason ?? ""));
-        if (status == Links.OtpStatuses.Verified && sinceCreated is { } elapsed)
+        requestsEnded.Add(1, new("instance", instance.ToString()), new("otp_type", otpType), new("status", status.Name()), new("reason", reason ?? ""));
+        if (status == OtpStatus.Verified && sinceCreated is { } elapsed)
         {
             timeToVerification.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("instance", instance.ToString()));
         }

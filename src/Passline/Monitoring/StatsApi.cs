@@ -5,6 +5,7 @@ using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Monitoring;
@@ -55,7 +56,7 @@ public static class StatsApi
         var links = requests.Where(r => r.OtpType == OtpTypes.Link);
 
         var byStatus = await links.GroupBy(r => r.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
-        int Count(string status) => byStatus.FirstOrDefault(s => s.Status == status)?.Count ?? 0;
+        int Count(OtpStatus status) => byStatus.FirstOrDefault(s => s.Status == status)?.Count ?? 0;
         var generated = byStatus.Sum(s => s.Count);
         var codes = await requests.Where(r => r.OtpType == OtpTypes.Code)
             .GroupBy(r => r.Status).Select(g => new { Status = g.Key, Count = g.Count(), WrongCodes = g.Sum(r => r.FailedAttempts) }).ToListAsync(ct);
@@ -66,7 +67,7 @@ public static class StatsApi
         var refusedMessages = await inbound.CountAsync(m => m.Outcome == InboundOutcomes.WrongSender || m.Outcome == InboundOutcomes.UnknownCode
             || m.Outcome == InboundOutcomes.Expired || m.Outcome == InboundOutcomes.Ended, ct);
 
-        var verifiedTimes = await links.Where(r => r.Status == OtpStatuses.Verified)
+        var verifiedTimes = await links.Where(r => r.Status == OtpStatus.Verified)
             .OrderByDescending(r => r.CreatedAt).Take(DurationSample)
             .Select(r => new { r.CreatedAt, r.VerifiedAt }).ToListAsync(ct);
         var seconds = verifiedTimes.Select(t => (t.VerifiedAt!.Value - t.CreatedAt).TotalSeconds).Order().ToList();
@@ -74,10 +75,10 @@ public static class StatsApi
         var stats = new Stats(
             start, end,
             generated, codes.Sum(c => c.Count), clicks, Rate(clicks, generated),
-            received, Count(OtpStatuses.Verified), codes.Where(c => c.Status == OtpStatuses.Validated).Sum(c => c.Count),
-            Count(OtpStatuses.Expired) + codes.Where(c => c.Status == OtpStatuses.Expired).Sum(c => c.Count),
-            Count(OtpStatuses.Failed) + codes.Where(c => c.Status == OtpStatuses.Failed).Sum(c => c.Count),
-            Rate(Count(OtpStatuses.Verified), generated), Rate(Count(OtpStatuses.Expired), generated),
+            received, Count(OtpStatus.Verified), codes.Where(c => c.Status == OtpStatus.Validated).Sum(c => c.Count),
+            Count(OtpStatus.Expired) + codes.Where(c => c.Status == OtpStatus.Expired).Sum(c => c.Count),
+            Count(OtpStatus.Failed) + codes.Where(c => c.Status == OtpStatus.Failed).Sum(c => c.Count),
+            Rate(Count(OtpStatus.Verified), generated), Rate(Count(OtpStatus.Expired), generated),
             refusedMessages + codes.Sum(c => c.WrongCodes),
             seconds.Count == 0 ? null : Math.Round(seconds.Average(), 1),
             seconds.Count == 0 ? null : Math.Round(seconds[(int)Math.Ceiling(seconds.Count * 0.95) - 1], 1),
@@ -106,9 +107,9 @@ public static class StatsApi
         var buckets = new List<Bucket>();
         for (var at = start.ToUnixTimeMilliseconds() / size * size; at < end.ToUnixTimeMilliseconds(); at += size)
         {
-            int Of(string status) => rows.Where(r => r.Start == at && r.Status == status).Sum(r => r.Count);
+            int Of(OtpStatus status) => rows.Where(r => r.Start == at && r.Status == status.Name()).Sum(r => r.Count);
             buckets.Add(new Bucket(DateTimeOffset.FromUnixTimeMilliseconds(at), rows.Where(r => r.Start == at).Sum(r => r.Count),
-                Of(OtpStatuses.Verified), Of(OtpStatuses.Expired), Of(OtpStatuses.Failed), Of(OtpStatuses.Pending)));
+                Of(OtpStatus.Verified), Of(OtpStatus.Expired), Of(OtpStatus.Failed), Of(OtpStatus.Pending)));
         }
 
         return buckets;

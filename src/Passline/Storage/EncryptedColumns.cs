@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Passline.Storage;
@@ -18,6 +19,28 @@ public sealed class EncryptedConverter(SecretBox? box) : ValueConverter<string, 
 
 public static class EncryptedColumns
 {
+    private const string Annotation = "Passline:Encrypted";
+
+    /// <summary>Marks a string column to be stored encrypted (what is marked is the feature's business; how, Storage's).</summary>
+    public static PropertyBuilder<T> IsEncrypted<T>(this PropertyBuilder<T> property) => property.HasAnnotation(Annotation, true);
+
+    public static ComplexTypePropertyBuilder<T> IsEncrypted<T>(this ComplexTypePropertyBuilder<T> property) => property.HasAnnotation(Annotation, true);
+
+    /// <summary>Gives every marked column the converter of <paramref name="box"/>; the marks themselves stay out of migrations.</summary>
+    public static void Apply(ModelBuilder modelBuilder, SecretBox? box)
+    {
+        var converter = new EncryptedConverter(box);
+        var properties = modelBuilder.Model.GetEntityTypes()
+            .SelectMany(e => e.GetProperties().Concat(e.GetComplexProperties().SelectMany(c => c.ComplexType.GetProperties())))
+            .Where(p => p.FindAnnotation(Annotation) is not null)
+            .ToList();
+        foreach (var property in properties)
+        {
+            property.SetValueConverter(converter);
+            property.RemoveAnnotation(Annotation);
+        }
+    }
+
     /// <summary>Gives the context the key its encrypted columns use.</summary>
     public static DbContextOptionsBuilder UseSecretBox(this DbContextOptionsBuilder options, SecretBox box)
     {

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Xml.Linq;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
@@ -12,39 +13,33 @@ public static class SecretsReencryption
 {
     private const int Batch = 500;
 
-    public sealed record Result(int Instances, int Messages, int DataProtectionKeys);
+    /// <summary>How many rows with encrypted columns were rewritten, and how many data-protection keys.</summary>
+    public sealed record Result(IReadOnlyDictionary<string, int> Rows, int DataProtectionKeys);
 
     public static async Task<Result> RunAsync(PasslineDb db, CancellationToken cancellationToken)
     {
         var box = EncryptedColumns.SecretBoxOf(db) ?? throw new InvalidOperationException("The database context has no key.");
 
-        var instances = await db.Instances.ToListAsync(cancellationToken);
-        foreach (var instance in instances)
+        // Every table with an encrypted column, found in the model: Storage knows no feature's entities by name.
+        var rows = new Dictionary<string, int>();
+        var tables = db.Model.GetEntityTypes().Where(e => e.GetProperties()
+            .Concat(e.GetComplexProperties().SelectMany(c => c.ComplexType.GetProperties()))
+            .Any(p => p.GetValueConverter() is EncryptedConverter));
+        foreach (var table in tables)
         {
-            MarkEncryptedModified(db.Entry(instance));
+            var rewrite = typeof(SecretsReencryption).GetMethod(nameof(RewriteAsync), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(table.ClrType);
+            rows[table.GetTableName() ?? table.Name] = await (Task<int>)rewrite.Invoke(null, [db, table.FindPrimaryKey()!.Properties[0].Name, cancellationToken])!;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        db.ChangeTracker.Clear();
-
-        // Delivered messages are redacted; what is left to rewrite are the ones still waiting (and any not yet redacted).
-        var messageIds = await db.OutboundMessages.Where(m => m.Text != "" || m.Code != null).Select(m => m.Id).ToListAsync(cancellationToken);
-        foreach (var chunk in messageIds.Chunk(Batch))
+        var rewrittenKeys = 0;
+        foreach (var key in await db.DataProtectionKeys.ToListAsync(cancellationToken))
         {
-            foreach (var message in await db.OutboundMessages.Where(m => chunk.Contains(m.Id)).ToListAsync(cancellationToken))
+            if (key.Xml is null)
             {
-                MarkEncryptedModified(db.Entry(message));
+                continue;
             }
 
-            await db.SaveChangesAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-        }
-
-        var keys = await db.DataProtectionKeys.ToListAsync(cancellationToken);
-        var rewrittenKeys = 0;
-        foreach (var key in keys.Where(k => k.Xml is not null))
-        {
-            var xml = XElement.Parse(key.Xml!);
+            var xml = XElement.Parse(key.Xml);
             var values = xml.Descendants(SecretsXmlEncryptor.ElementName).Select(e => e.Element("value")).OfType<XElement>().ToList();
             foreach (var value in values)
             {
@@ -59,7 +54,30 @@ public static class SecretsReencryption
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        return new Result(instances.Count, messageIds.Count, rewrittenKeys);
+        db.ChangeTracker.Clear();
+        return new Result(rows, rewrittenKeys);
+    }
+
+    /// <summary>Reads the rows of one table a batch at a time and writes each encrypted column again.</summary>
+    private static async Task<int> RewriteAsync<T>(PasslineDb db, string key, CancellationToken cancellationToken) where T : class
+    {
+        var count = 0;
+        while (true)
+        {
+            var batch = await db.Set<T>().OrderBy(e => EF.Property<object>(e, key)).Skip(count).Take(Batch).ToListAsync(cancellationToken);
+            foreach (var row in batch)
+            {
+                MarkEncryptedModified(db.Entry(row));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            count += batch.Count;
+            if (batch.Count < Batch)
+            {
+                return count;
+            }
+        }
     }
 
     /// <summary>Marks each encrypted column modified, so that saving writes it again through the converter (first key).</summary>

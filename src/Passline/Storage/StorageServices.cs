@@ -8,6 +8,13 @@ public static class StorageServices
 {
     public const string DefaultConnectionString = "Data Source=data/passline.db";
 
+    /// <summary>The database chosen by configuration, migrated at start, and the unit-of-work runner.</summary>
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddPasslineStorage(builder.Configuration);
+        return builder;
+    }
+
     public static IServiceCollection AddPasslineStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
@@ -31,6 +38,7 @@ public static class StorageServices
             services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) => ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>()));
         }
 
+        services.AddSingleton<Writes>();
         services.AddHostedService<DatabaseStartup>();
         return services;
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Api;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using System.Web;
 using Microsoft.EntityFrameworkCore;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -130,7 +131,7 @@ public sealed class BrowserFlowTests(AppFixture fixture) : IClassFixture<AppFixt
         Assert.False(desktop.Find("#qr").Displayed);
         desktop.Screenshot("decline-2-desktop-refused");
         var stored = await RequestAsync(App, Guid.Parse(link["uuid"]!.GetValue<string>()));
-        Assert.Equal(("failed", "declined"), (stored.Status, stored.FailedReason));
+        Assert.Equal(("failed", "declined"), (stored.Status.Name(), stored.FailedReason));
         Assert.Equal(AppOrigin + "/", application.BaseAddress.ToString());
         Assert.Empty(application.Received);
     }

@@ -6,6 +6,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Passline.Callbacks;
 using Passline.Client;
+using Passline.Instances;
+using Passline.Outbox;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;

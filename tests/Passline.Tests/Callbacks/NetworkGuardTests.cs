@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Passline.Callbacks;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Callbacks;
@@ -155,16 +157,9 @@ public sealed class NetworkGuardTests : IAsyncLifetime
     private static async Task<Guid> QueueAsync(PasslineApp app, TestInstance instance, string url)
     {
         var link = await LinkFlow.GenerateAsync(instance);
-        return await app.WithDbAsync(async db =>
-        {
-            var request = await db.OtpRequests.SingleAsync(r => r.Id == link.Uuid);
-            request.CallbackFailed = url;
-            request.Status = "failed";
-            request.FailedReason = "cancelled";
-            Passline.Callbacks.Callbacks.Enqueue(db, request, app.Time.GetUtcNow());
-            await db.SaveChangesAsync();
-            return request.Id;
-        });
+        await app.WithDbAsync(db => db.OtpRequests.Where(r => r.Id == link.Uuid).ExecuteUpdateAsync(s => s.SetProperty(r => r.CallbackFailed, url)));
+        await app.Services.GetRequiredService<RequestWork>().RunAsync(lifecycle => lifecycle.CancelAsync(link.Uuid), CancellationToken.None);
+        return link.Uuid;
     }
 
     private static Task<CallbackDelivery> SettledAsync(PasslineApp app, Guid requestId) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Passline.Outbox;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -44,10 +45,10 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime
         return link;
     }
 
-    private Task<Passline.Channels.OutboundMessage> MessageAsync(Guid requestId) =>
+    private Task<Passline.Outbox.OutboundMessage> MessageAsync(Guid requestId) =>
         app.WithDbAsync(db => db.OutboundMessages.AsNoTracking().SingleAsync(m => m.RequestId == requestId));
 
-    private Task<List<Passline.Channels.OutboundAttempt>> AttemptsAsync(Guid messageId) =>
+    private Task<List<Passline.Outbox.OutboundAttempt>> AttemptsAsync(Guid messageId) =>
         app.WithDbAsync(db => db.OutboundAttempts.AsNoTracking().Where(a => a.MessageId == messageId).OrderBy(a => a.Id).ToListAsync());
 
     [Fact]

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Passline.Inbound;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -112,12 +115,12 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         var browser = App.Client();
         var path = VerificationPath(reply);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(path)).StatusCode);
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
 
         var verified = await PressAsync(browser, path);
         Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
         var token = System.Web.HttpUtility.ParseQueryString(verified.Headers.Location!.Query)["otp_token"];
-        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status.Name());
 
         var client = new Passline.Client.PasslineClient(App.Client(), instance.Id, instance.Token);
         var identity = await client.ExchangeAsync(token!);
@@ -203,7 +206,7 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equal(HttpStatusCode.OK, receiptResponse.StatusCode);
         Assert.Empty((await receiptResponse.ReadObjectAsync())["outcomes"]!.AsArray());
 
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
         Assert.Null((await RequestAsync(App, link.Uuid)).ChatId);
         Assert.Equal(0, await App.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.InstanceId == wahaInstance.Id || m.InstanceId == cloudInstance.Id)));
     }

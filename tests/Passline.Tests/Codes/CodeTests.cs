@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Passline.Client;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Codes;

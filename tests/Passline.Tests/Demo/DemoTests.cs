@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Passline.Inbound;
 using Passline.Instances;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 
@@ -93,7 +95,7 @@ public sealed partial class DemoTests(AppFixture fixture) : IClassFixture<AppFix
         // A cross-site post, without the page's anti-forgery token: nothing is sent.
         var forged = await App.Client().PostAsync($"/simulator/{instance.Id}", new FormUrlEncodedContent([new("text", Webhooks.Message(link.Code, "Hypersender"))]));
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
         Assert.Equal(0, await App.WithDbAsync(db => db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id)));
 
         Assert.Equal(HttpStatusCode.SeeOther, (await SendFromPhoneAsync(mine, instance.Id, Webhooks.Message(link.Code, "Hypersender"))).StatusCode);

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Passline.Links;
+using Passline.Requests;
 
 namespace Passline.Tests.Infrastructure;
 

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Instances;
@@ -126,7 +130,7 @@ public sealed class CommandLineTests
 
         var (exitCode, stdout, stderr) = await ExecAsync(database, ["secret", "reencrypt", $"--Passline:Secrets:Key={newKey},{database.SecretsKey}"]);
         Assert.True(exitCode == 0, stderr);
-        Assert.Equal(1, JsonNode.Parse(stdout)!["instances"]!.GetValue<int>());
+        Assert.Equal(1, JsonNode.Parse(stdout)!["rows"]!["instances"]!.GetValue<int>());
 
         await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Secrets:Key"] = newKey });
         var secret = await app.WithDbAsync(db => Task.FromResult(db.Instances.Single().WebhookSecret));

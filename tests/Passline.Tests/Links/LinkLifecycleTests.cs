@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -21,7 +23,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         var reply = Assert.Single(await SimulatorOutboxAsync(instance));
         Assert.StartsWith("Here is your login link: http://127.0.0.1:", reply);
         var received = await RequestAsync(App, link.Uuid);
-        Assert.Equal(("pending", "201063178738@c.us", "+201063178738"), (received.Status, received.ChatId, received.Phone));
+        Assert.Equal(("pending", "201063178738@c.us", "+201063178738"), (received.Status.Name(), received.ChatId, received.Phone));
         Assert.Equal(App.Time.GetUtcNow(), received.MessageReceivedAt);
 
         var browser = App.Client();
@@ -30,7 +32,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("Sign in to Acme?", html);
         Assert.Contains("+201063178738", html);
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
 
         var verified = await PressAsync(browser, path);
         Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
@@ -42,7 +44,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         var otpToken = query["otp_token"]!;
 
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Equal("verified", stored.Status);
+        Assert.Equal("verified", stored.Status.Name());
         Assert.Equal(App.Time.GetUtcNow(), stored.VerifiedAt);
 
         var (exchanged, body) = await instance.Client().PostJsonAsync(instance.Api("exchange"), $$"""{"token": "{{otpToken}}"}""");
@@ -70,7 +72,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("You can close this page", await response.Content.ReadAsStringAsync());
-        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status.Name());
     }
 
     [Fact]
@@ -83,7 +85,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
 
         Assert.Equal(["Nope, Hypersender."], await SimulatorOutboxAsync(instance, "201111111111@c.us"));
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Equal(("failed", "wrong_sender"), (stored.Status, stored.FailedReason));
+        Assert.Equal(("failed", "wrong_sender"), (stored.Status.Name(), stored.FailedReason));
         Assert.Null(stored.VerificationTokenHash);
     }
 
@@ -106,7 +108,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         Assert.Equal("expired", await SimulatorSendAsync(instance, Message(link.Code)));
 
         Assert.Equal(["The link has been expired, please try another one."], await SimulatorOutboxAsync(instance));
-        Assert.Equal("expired", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("expired", (await RequestAsync(App, link.Uuid)).Status.Name());
     }
 
     [Fact]
@@ -122,7 +124,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
 
         var messages = await SimulatorOutboxAsync(instance, count: 2);
         Assert.Equal("Login failed, please try again later.", messages[1]);
-        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status.Name());
     }
 
     [Fact]
@@ -208,7 +210,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
 
         var link = await GenerateAsync(instance);
         Assert.Equal("rate_limited", await SimulatorSendAsync(instance, Message(link.Code), from: chat));
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
         Assert.Null((await RequestAsync(App, link.Uuid)).ChatId);
 
         App.Time.Advance(TimeSpan.FromSeconds(61));
@@ -228,7 +230,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("the sign-in was refused", await response.Content.ReadAsStringAsync());
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Equal(("failed", "declined"), (stored.Status, stored.FailedReason));
+        Assert.Equal(("failed", "declined"), (stored.Status.Name(), stored.FailedReason));
         Assert.Equal(HttpStatusCode.Gone, (await App.Client().GetAsync(path)).StatusCode);
     }
 
@@ -257,7 +259,7 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         var link = await GenerateAsync(instance, """{"expires": 60}""");
 
         App.Time.Advance(TimeSpan.FromSeconds(60));
-        await App.AdvanceUntilAsync(async () => (await RequestAsync(App, link.Uuid)).Status == "expired", TimeSpan.FromSeconds(5), "the sweeper");
+        await App.AdvanceUntilAsync(async () => (await RequestAsync(App, link.Uuid)).Status.Name() == "expired", TimeSpan.FromSeconds(5), "the sweeper");
 
         var stored = await RequestAsync(App, link.Uuid);
         Assert.Null(stored.FailedReason);

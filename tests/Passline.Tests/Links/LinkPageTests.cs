@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Passline.Instances;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -190,7 +191,7 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
         Assert.Contains("You can go back to your other device", await verified.Content.ReadAsStringAsync());
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Equal("verified", stored.Status);
+        Assert.Equal("verified", stored.Status.Name());
         Assert.Null(stored.ExchangeTokenHash);
 
         // Neither the phone nor a stranger who knows the uuid gets the redirect; the bound browser does, once.
@@ -273,7 +274,7 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("The sign-in changed while this page was open", html);
         Assert.Contains("Another device", html);
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
     }
 
     [Fact]

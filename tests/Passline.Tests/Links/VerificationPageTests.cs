@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -70,7 +72,7 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, bare.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
-        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
     }
 
     [Fact]
@@ -86,7 +88,7 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.SeeOther));
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.SeeOther), r => Assert.Equal(HttpStatusCode.Gone, r.StatusCode));
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Equal("verified", stored.Status);
+        Assert.Equal("verified", stored.Status.Name());
         var token = System.Web.HttpUtility.ParseQueryString(responses.Single(r => r.StatusCode == HttpStatusCode.SeeOther).Headers.Location!.Query)["otp_token"]!;
         Assert.Equal(Passline.Instances.Secrets.Hash(token), stored.ExchangeTokenHash);
     }
@@ -103,8 +105,8 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
 
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Contains(stored.Status, new[] { "verified", "failed" });
-        Assert.Equal(stored.Status == "verified", stored.VerifiedAt is not null);
+        Assert.Contains(stored.Status.Name(), new[] { "verified", "failed" });
+        Assert.Equal(stored.Status.Name() == "verified", stored.VerifiedAt is not null);
     }
 
     [Fact]
@@ -124,7 +126,7 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
         var messages = await SimulatorOutboxAsync(instance, count: 2);
         Assert.Equal("Too late for Acme.", messages[1]);
         Assert.Equal(2, await App.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.RequestId == link.Uuid)));
-        Assert.Equal("expired", (await RequestAsync(App, link.Uuid)).Status);
+        Assert.Equal("expired", (await RequestAsync(App, link.Uuid)).Status.Name());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -33,7 +34,7 @@ public sealed class MonitoringTests(AppFixture fixture) : IClassFixture<AppFixtu
         await PressAsync(App.Client(), VerificationPath((await SimulatorOutboxAsync(instance, "201000000002@c.us")).Single()), "decline");
         await SimulatorSendAsync(instance, Message("QQQQQQQQ"), from: "201000000003");
         App.Time.Advance(TimeSpan.FromSeconds(20));
-        await App.AdvanceUntilAsync(async () => (await RequestAsync(App, expired.Uuid)).Status == "expired", TimeSpan.FromSeconds(5), "the sweeper");
+        await App.AdvanceUntilAsync(async () => (await RequestAsync(App, expired.Uuid)).Status.Name() == "expired", TimeSpan.FromSeconds(5), "the sweeper");
         return instance;
     }
 

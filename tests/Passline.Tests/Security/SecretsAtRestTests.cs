@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
 using static Passline.Tests.Infrastructure.Webhooks;
@@ -129,7 +132,7 @@ public sealed class SecretsAtRestTests
         await using (var rotating = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Secrets:Key"] = $"{newKey},{oldKey}" }))
         {
             var result = await rotating.WithDbAsync(db => Passline.Storage.SecretsReencryption.RunAsync(db, CancellationToken.None));
-            Assert.True(result.Instances >= 1 && result.Messages >= 1 && result.DataProtectionKeys >= 1, result.ToString());
+            Assert.True(result.Rows["instances"] >= 1 && result.Rows["outbound_messages"] >= 1 && result.DataProtectionKeys >= 1, result.ToString());
         }
 
         await using var after = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Secrets:Key"] = newKey });

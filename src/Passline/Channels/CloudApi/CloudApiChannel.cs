@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 
 namespace Passline.Channels.CloudApi;
 

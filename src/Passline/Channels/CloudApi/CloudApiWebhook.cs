@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels.CloudApi;
@@ -30,7 +31,7 @@ public static class CloudApiWebhook
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "hub.verify_token")] string? verifyToken,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "hub.challenge")] string? challenge)
     {
-        var target = await FindAsync(instance, db, context.RequestAborted);
+        var target = await WebhookReceiver.FindAsync(instance, Providers.CloudApi, db, context.RequestAborted);
         if (target is null)
         {
             return ApiError.NotFound("Instance not found.");
@@ -43,36 +44,10 @@ public static class CloudApiWebhook
 
     public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(string instance, HttpContext context, PasslineDb db, InboundProcessor processor)
     {
-        var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var target = await FindAsync(instance, db, context.RequestAborted);
-        if (target is null)
-        {
-            return ApiError.NotFound("Instance not found.");
-        }
-
-        if (!WebhookSignatures.IsValidCloudApi(body!, context.Request.Headers["X-Hub-Signature-256"], target.Settings.AppSecret))
-        {
-            return ApiError.Unauthenticated();
-        }
-
-        var (json, invalid) = JsonBody.ParseObject(body!);
-        if (invalid is not null)
-        {
-            return invalid;
-        }
-
-        var outcomes = new List<string>();
-        foreach (var message in Parse(json, target.Settings.PhoneNumberId))
-        {
-            outcomes.Add(await processor.ProcessAsync(target, message, context.Request, context.RequestAborted));
-        }
-
-        return TypedResults.Ok(new Acknowledged(true, outcomes));
+        var (outcomes, error) = await WebhookReceiver.ReceiveAsync(context, instance, Providers.CloudApi, db, processor,
+            (body, target) => WebhookSignatures.IsValidCloudApi(body, context.Request.Headers["X-Hub-Signature-256"], target.Settings.AppSecret),
+            (json, target) => Parse(json, target.Settings.PhoneNumberId));
+        return error is null ? TypedResults.Ok(new Acknowledged(true, outcomes)) : error;
     }
 
     /// <summary>The user messages of a Cloud API webhook addressed to <paramref name="phoneNumberId"/>.</summary>
@@ -112,11 +87,6 @@ public static class CloudApiWebhook
         "image" or "video" or "document" => Text(Property(message, Text(message, "type")!), "caption"),
         _ => null,
     };
-
-    private static async Task<Instance?> FindAsync(string instance, PasslineDb db, CancellationToken cancellationToken) =>
-        Guid.TryParse(instance, out var id)
-            ? await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.Provider == Providers.CloudApi, cancellationToken)
-            : null;
 
     private static IEnumerable<JsonElement> Each(JsonElement? obj, string name) =>
         Property(obj, name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];

@@ -8,7 +8,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Outbox;
 using Passline.Pages;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels.Simulator;

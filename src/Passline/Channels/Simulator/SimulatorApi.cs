@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels.Simulator;
@@ -63,7 +65,7 @@ public static class SimulatorApi
             return fields.ToError();
         }
 
-        var message = new IncomingMessage(id ?? $"sim_{Guid.NewGuid():N}", chatId ?? from!, chatId is null ? null : Passline.Channels.ChatId.Phone(chatId), text, FromMe: false, isGroup);
+        var message = new IncomingMessage(id ?? $"sim_{Guid.NewGuid():N}", chatId ?? from!, chatId is null ? null : Requests.ChatId.Phone(chatId), text, FromMe: false, isGroup);
         var outcome = await processor.ProcessAsync(context.AuthenticatedInstance(), message, context.Request, context.RequestAborted);
         return TypedResults.Ok(new ApiResponse<InboundResult>(true, "Message received", new InboundResult(outcome)));
     }
@@ -74,7 +76,7 @@ public static class SimulatorApi
         var query = db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.Status == OutboundStatuses.Sent);
         if (chat_id is not null)
         {
-            if (Passline.Channels.ChatId.Normalize(chat_id) is not { } chatId)
+            if (Requests.ChatId.Normalize(chat_id) is not { } chatId)
             {
                 return ApiError.Invalid("chat_id", "The chat_id must be a WhatsApp chat id or phone number.");
             }

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Passline.Instances;
+using Passline.Outbox;
 
 namespace Passline.Channels.Waha;
 

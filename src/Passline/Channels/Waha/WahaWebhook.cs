@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Requests;
 using Passline.Storage;
 
 namespace Passline.Channels.Waha;
@@ -24,38 +25,10 @@ public static class WahaWebhook
 
     public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(string instance, HttpContext context, PasslineDb db, InboundProcessor processor)
     {
-        var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var target = Guid.TryParse(instance, out var id)
-            ? await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.Provider == Providers.Waha, context.RequestAborted)
-            : null;
-        if (target is null)
-        {
-            return ApiError.NotFound("Instance not found.");
-        }
-
-        if (!WebhookSignatures.IsValidWaha(body!, context.Request.Headers["X-Webhook-Hmac"], target.Settings.WahaHmacKey))
-        {
-            return ApiError.Unauthenticated();
-        }
-
-        var (json, invalid) = JsonBody.ParseObject(body!);
-        if (invalid is not null)
-        {
-            return invalid;
-        }
-
-        if (Parse(json) is not { } message)
-        {
-            return TypedResults.Ok(new Acknowledged(true, InboundProcessor.Ignored));
-        }
-
-        var outcome = await processor.ProcessAsync(target, message, context.Request, context.RequestAborted);
-        return TypedResults.Ok(new Acknowledged(true, outcome));
+        var (outcomes, error) = await WebhookReceiver.ReceiveAsync(context, instance, Providers.Waha, db, processor,
+            (body, target) => WebhookSignatures.IsValidWaha(body, context.Request.Headers["X-Webhook-Hmac"], target.Settings.WahaHmacKey),
+            (json, _) => Parse(json) is { } message ? [message] : []);
+        return error is null ? TypedResults.Ok(new Acknowledged(true, outcomes is [var outcome] ? outcome : InboundProcessor.Ignored)) : error;
     }
 
     /// <summary>The user message in a WAHA event, or null for events and payloads that are not one.</summary>

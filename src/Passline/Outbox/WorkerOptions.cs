@@ -1,4 +1,4 @@
-namespace Passline.Channels;
+namespace Passline.Outbox;
 
 /// <summary><c>Passline:Workers</c>: the background workers (outbound messages, callbacks, expiry).</summary>
 public sealed class WorkerOptions

@@ -1,4 +1,4 @@
-namespace Passline.Channels;
+namespace Passline.Requests;
 
 /// <summary>
 /// WhatsApp user identities (SPEC 1). A phone number becomes <c>&lt;digits&gt;@c.us</c> whatever way it was

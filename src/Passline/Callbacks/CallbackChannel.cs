@@ -1,16 +1,12 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using Passline.Channels;
+using Passline.Instances;
+using Passline.Monitoring;
+using Passline.Outbox;
 using Passline.Storage;
 
 namespace Passline.Callbacks;
 
-/// <summary>
-/// Delivers the callback outbox (SPEC 7): POSTs each body signed per Standard Webhooks, through the guarded client
-/// (no private addresses unless allowed, no redirects, 10 s timeout). A 2xx delivers; a 410 stops; anything else is
-/// retried with exponential backoff and jitter for 25 hours. Every attempt is recorded.
-/// </summary>
 /// <summary>The coarse classes of <c>callback.last_error</c> (SPEC 7), besides <c>HTTP {status}</c>.</summary>
 public static class CallbackErrors
 {
@@ -19,62 +15,32 @@ public static class CallbackErrors
     public const string ConnectionFailed = "connection failed";
 }
 
-public sealed class CallbackWorker(
-    IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, IOptions<WorkerOptions> options, ILogger<CallbackWorker> logger)
-    : OutboxWorker(scopes, signal, time, options, logger)
+/// <summary>
+/// The callback outbox's channel (SPEC 7): POSTs a body signed per Standard Webhooks through the guarded client (no
+/// private addresses unless allowed, no redirects, 10 s timeout). A 2xx delivers; a 410 stops; anything else is retried
+/// with backoff for 25 hours: unlike a provider, a receiver's 4xx may be a passing fault of its own deployment.
+/// </summary>
+public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider time, PasslineMetrics metrics, ILogger<CallbackChannel> logger)
+    : IOutboxChannel<CallbackDelivery>
 {
     public const string HttpClientName = "callbacks";
-    public static readonly TimeSpan RetryFor = TimeSpan.FromHours(25);
-    private static readonly TimeSpan BackoffCap = TimeSpan.FromHours(1);
 
-    protected override string Table => "callback_deliveries";
+    public static readonly OutboxPolicy Retries = new(GiveUpAfter: TimeSpan.FromHours(25), BackoffCap: TimeSpan.FromHours(1), RetryAfterMayShorten: false);
 
-    protected override async Task DeliverAsync(IServiceProvider services, Guid id, CancellationToken cancellationToken)
+    public OutboxPolicy Policy => Retries;
+
+    public async Task<DeliveryResult> DeliverAsync(CallbackDelivery delivery, IServiceProvider services, CancellationToken cancellationToken)
     {
         var db = services.GetRequiredService<PasslineDb>();
-        var delivery = await db.CallbackDeliveries.FirstAsync(d => d.Id == id, cancellationToken);
         var secret = await db.Instances.Where(i => i.Id == delivery.InstanceId).Select(i => i.WebhookSecret).FirstAsync(cancellationToken);
-
-        var result = await PostAsync(services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), delivery, secret, cancellationToken);
-        services.GetRequiredService<Monitoring.PasslineMetrics>().Delivered("callback", result.OutcomeName);
-        var now = Time.GetUtcNow();
-        delivery.Attempts++;
-        delivery.LockedUntil = null;
-        delivery.LastAttemptAt = now;
-        delivery.LastStatusCode = result.StatusCode;
-        delivery.LastError = result.Error;
-        db.CallbackAttempts.Add(new CallbackAttempt
-        {
-            DeliveryId = delivery.Id,
-            AttemptedAt = now,
-            StatusCode = result.StatusCode,
-            Outcome = result.OutcomeName,
-            Error = result.Error,
-        });
-
-        switch (result.Outcome)
-        {
-            case DeliveryOutcome.Delivered:
-                delivery.Status = CallbackStatuses.Delivered;
-                delivery.DeliveredAt = now;
-                break;
-            case DeliveryOutcome.Retry when now - delivery.CreatedAt < RetryFor:
-                var wait = Delivery.Backoff(delivery.Attempts, BackoffCap);
-                delivery.NextAttemptAt = now + (result.RetryAfter is { } after && after > wait ? Min(after, BackoffCap) : wait);
-                break;
-            default:
-                delivery.Status = CallbackStatuses.Failed;
-                logger.LogWarning("Gave up the callback of request {RequestId} after {Attempts} attempts: {Error}", delivery.RequestId, delivery.Attempts, result.Error);
-                break;
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Callback {WebhookId} of request {RequestId}: {Outcome} {StatusCode}", delivery.WebhookId, delivery.RequestId, result.OutcomeName, result.StatusCode);
+        var result = await PostAsync(httpClients.CreateClient(HttpClientName), delivery, secret, cancellationToken);
+        metrics.Delivered("callback", result.OutcomeName);
+        return result;
     }
 
     private async Task<DeliveryResult> PostAsync(HttpClient http, CallbackDelivery delivery, string secret, CancellationToken cancellationToken)
     {
-        var timestamp = Time.GetUtcNow().ToUnixTimeSeconds();
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
         {
             Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
@@ -92,8 +58,7 @@ public sealed class CallbackWorker(
                 return new DeliveryResult(DeliveryOutcome.GiveUp, 410, "HTTP 410");
             }
 
-            // Unlike a provider, a receiver's 4xx may be a passing fault of its own deployment: only 410 stops.
-            var result = Delivery.Classify(response, Time.GetUtcNow());
+            var result = Delivery.Classify(response, time.GetUtcNow());
             return result with
             {
                 Outcome = result.Outcome == DeliveryOutcome.GiveUp ? DeliveryOutcome.Retry : result.Outcome,
@@ -119,6 +84,4 @@ public sealed class CallbackWorker(
             return new DeliveryResult(DeliveryOutcome.Retry, null, CallbackErrors.ConnectionFailed);
         }
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

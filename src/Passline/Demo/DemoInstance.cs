@@ -2,9 +2,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Channels.Simulator;
+using Passline.Instances;
 using Passline.Storage;
 
-namespace Passline.Instances;
+namespace Passline.Demo;
 
 /// <summary>
 /// First start (SPEC 8): in Development, on a database without instances, creates a demo instance on the

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Passline.Storage;
 
-namespace Passline.Storage;
+namespace Passline.Outbox;
 
 /// <summary>
 /// Claims due outbox rows for one worker: a single <c>UPDATE ... RETURNING</c> sets a lease on up to

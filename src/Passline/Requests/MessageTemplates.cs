@@ -1,4 +1,4 @@
-namespace Passline.Links;
+namespace Passline.Requests;
 
 /// <summary>The WhatsApp texts of a link request and their placeholders (SPEC 2.2).</summary>
 public static class MessageTemplates

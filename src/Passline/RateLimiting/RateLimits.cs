@@ -1,8 +1,11 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
+using Passline.Api;
+using Passline.Requests;
 using Passline.Storage;
 
-namespace Passline.Api;
+namespace Passline.RateLimiting;
 
 /// <summary><c>Passline:RateLimits</c> (SPEC 6). Every limit is counted in the database, so it holds across nodes.</summary>
 public sealed class RateLimitOptions
@@ -113,4 +116,23 @@ public sealed class RateCounter
     public required string Key { get; set; }
     public DateTimeOffset WindowStart { get; set; }
     public int Count { get; set; }
+}
+
+internal sealed class RateCounterConfiguration : IEntityTypeConfiguration<RateCounter>
+{
+    public void Configure(EntityTypeBuilder<RateCounter> e)
+    {
+        e.ToTable("rate_counters");
+        e.HasKey(c => new { c.Key, c.WindowStart });
+        e.Property(c => c.Key).HasMaxLength(200);
+        e.HasIndex(c => c.WindowStart);
+    }
+}
+
+public static class RateLimitTables
+{
+    extension(PasslineDb db)
+    {
+        public DbSet<RateCounter> RateCounters => db.Set<RateCounter>();
+    }
 }

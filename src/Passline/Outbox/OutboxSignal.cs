@@ -1,4 +1,4 @@
-namespace Passline.Channels;
+namespace Passline.Outbox;
 
 /// <summary>
 /// Wakes the delivery workers as soon as a transaction in this process has committed work for them, so that a reply

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Passline.Channels;
+namespace Passline.Outbox;
 
 public enum DeliveryOutcome
 {

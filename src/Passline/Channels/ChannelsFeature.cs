@@ -1,0 +1,23 @@
+using Passline.Channels.CloudApi;
+using Passline.Channels.Simulator;
+using Passline.Channels.Waha;
+using Passline.Outbox;
+
+namespace Passline.Channels;
+
+public static class ChannelsFeature
+{
+    /// <summary>The WhatsApp outbox and its HTTP client; the simulator's switch (on in Development).</summary>
+    public static WebApplicationBuilder AddChannels(this WebApplicationBuilder builder)
+    {
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration(SimulatorOptions.Section).ValidateOnStart();
+        builder.Services.AddHttpClient(WhatsAppChannel.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddOutboxChannel<OutboundMessage, WhatsAppChannel>();
+        return builder;
+    }
+
+    /// <summary>The providers' webhooks, and the simulator with its phone.</summary>
+    public static IEndpointRouteBuilder MapChannels(this IEndpointRouteBuilder app) =>
+        app.MapSimulator().MapSimulatedPhone().MapWahaWebhook().MapCloudApiWebhook();
+}

@@ -1,0 +1,10 @@
+namespace Passline.Inbound;
+
+public static class InboundFeature
+{
+    public static WebApplicationBuilder AddInbound(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<InboundProcessor>();
+        return builder;
+    }
+}

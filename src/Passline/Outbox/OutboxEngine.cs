@@ -1,0 +1,149 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Passline.Storage;
+
+namespace Passline.Outbox;
+
+/// <summary>How an outbox retries (SPEC 5, 7): for how long, how far backoff grows, and what <c>Retry-After</c> may do.</summary>
+/// <param name="GiveUpAfter">Age of a row after which a failed attempt is its last.</param>
+/// <param name="BackoffCap">The longest wait between two attempts.</param>
+/// <param name="RetryAfterMayShorten">
+/// Whether a receiver's <c>Retry-After</c> is taken as it is (a provider knows its own rate limits), or only where it
+/// asks for a longer wait than the backoff, up to the cap (a callback receiver's deployment).
+/// </param>
+public sealed record OutboxPolicy(TimeSpan GiveUpAfter, TimeSpan BackoffCap, bool RetryAfterMayShorten)
+{
+    public TimeSpan Wait(int attempts, TimeSpan? retryAfter)
+    {
+        var backoff = Delivery.Backoff(attempts, BackoffCap);
+        if (retryAfter is not { } after)
+        {
+            return backoff;
+        }
+
+        return RetryAfterMayShorten ? after : after > backoff ? (after < BackoffCap ? after : BackoffCap) : backoff;
+    }
+}
+
+/// <summary>
+/// What an outbox needs to know about its rows' destination: a channel turns one row into one delivery result. The
+/// engine does everything else (claiming, recording, retrying, giving up).
+/// </summary>
+public interface IOutboxChannel<in TRow> where TRow : OutboxRow
+{
+    OutboxPolicy Policy { get; }
+
+    /// <summary>One HTTP delivery of <paramref name="row"/>: only the exchange and what it means.</summary>
+    Task<DeliveryResult> DeliverAsync(TRow row, IServiceProvider services, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs in the unit of work that records the attempt: what the result means beyond the row itself (a code request
+    /// becomes <c>sent</c>, say).
+    /// </summary>
+    Task RecordedAsync(UnitOfWork work, TRow row, DeliveryResult result) => Task.CompletedTask;
+}
+
+/// <summary>
+/// The one outbox engine (SPEC 5, 7): claims due rows of <typeparamref name="TRow"/> with a lease (several workers and
+/// nodes claim disjoint rows), delivers them in parallel through their channel, and records every attempt in one unit of
+/// work with its consequences: delivered, retried with backoff and jitter, or given up.
+/// </summary>
+public sealed class OutboxEngine<TRow>(
+    IServiceScopeFactory scopes, Writes writes, OutboxSignal signal, TimeProvider time, IOptions<WorkerOptions> options, ILogger<OutboxEngine<TRow>> logger)
+    : WorkerLoop(signal, time, options, logger)
+    where TRow : OutboxRow
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    protected override string Name => typeof(TRow).Name;
+
+    protected override int BatchSize => 64;
+
+    public override async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        List<Guid> claimed;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+            var table = db.Model.FindEntityType(typeof(TRow))!.GetTableName()!;
+            claimed = await OutboxClaims.ClaimAsync(db, table, Time.GetUtcNow(), Lease, BatchSize, cancellationToken);
+        }
+
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (id, ct) =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            try
+            {
+                await DeliverAsync(scope.ServiceProvider, id, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The lease runs out and the row is claimed again; one bad row must not stop the others.
+                logger.LogError(e, "Delivering {Outbox} row {Id} failed", Name, id);
+            }
+        });
+        return claimed.Count;
+    }
+
+    private async Task DeliverAsync(IServiceProvider services, Guid id, CancellationToken cancellationToken)
+    {
+        var channel = services.GetRequiredService<IOutboxChannel<TRow>>();
+        var row = await services.GetRequiredService<PasslineDb>().Set<TRow>().AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
+        var result = await channel.DeliverAsync(row, services, cancellationToken);
+
+        await writes.RunAsync(async work =>
+        {
+            work.Db.Attach(row);
+            Record(row, result, work.Now, channel.Policy);
+            work.Db.Add(row.Attempted(work.Now, result));
+            await channel.RecordedAsync(work, row, result);
+        }, cancellationToken);
+        logger.LogInformation("{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);
+    }
+
+    private void Record(TRow row, DeliveryResult result, DateTimeOffset now, OutboxPolicy policy)
+    {
+        row.Attempts++;
+        row.LockedUntil = null;
+        row.LastError = result.Error;
+        switch (result.Outcome)
+        {
+            case DeliveryOutcome.Delivered:
+                row.Delivered(now, result);
+                break;
+            case DeliveryOutcome.Retry when now - row.CreatedAt < policy.GiveUpAfter:
+                row.NextAttemptAt = now + policy.Wait(row.Attempts, result.RetryAfter);
+                break;
+            default:
+                row.Status = OutboxStatuses.Failed;
+                logger.LogWarning("Gave up {Outbox} {RowId} for request {RequestId} after {Attempts} attempts: {Error}",
+                    Name, row.Id, row.AboutRequest, row.Attempts, result.Error);
+                break;
+        }
+    }
+}
+
+public static class OutboxServices
+{
+    /// <summary>The outbox writer, the wake-up signal and the worker options; each outbox then adds its engine.</summary>
+    public static IServiceCollection AddOutbox(this IServiceCollection services)
+    {
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
+            .Validate(o => o.PollInterval > TimeSpan.Zero, $"{WorkerOptions.Section}:PollInterval must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<OutboxWriter>();
+        return services;
+    }
+
+    /// <summary>An outbox of <typeparamref name="TRow"/> delivered through <typeparamref name="TChannel"/>.</summary>
+    public static IServiceCollection AddOutboxChannel<TRow, TChannel>(this IServiceCollection services)
+        where TRow : OutboxRow
+        where TChannel : class, IOutboxChannel<TRow>
+    {
+        services.AddSingleton<IOutboxChannel<TRow>, TChannel>();
+        services.AddSingleton<OutboxEngine<TRow>>();
+        services.AddHostedService(s => s.GetRequiredService<OutboxEngine<TRow>>());
+        return services;
+    }
+}

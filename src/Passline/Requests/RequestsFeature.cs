@@ -1,0 +1,12 @@
+namespace Passline.Requests;
+
+public static class RequestsFeature
+{
+    /// <summary>The request lifecycle's unit-of-work runner and the expiry sweep.</summary>
+    public static WebApplicationBuilder AddRequests(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<RequestWork>();
+        builder.Services.AddHostedService<ExpirySweeper>();
+        return builder;
+    }
+}
