@@ -11,7 +11,7 @@ namespace Passline.Links;
 /// A batch that hits the open-code unique index (two equal random codes, ~1 in 10^11) is retried row by row, each
 /// colliding row drawing a new code.
 /// </summary>
-public sealed class LinkRequestWriter(IServiceScopeFactory scopes, ILogger<LinkRequestWriter> logger) : BackgroundService
+public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 256;
     private const int CodeAttempts = 5;
@@ -71,12 +71,11 @@ public sealed class LinkRequestWriter(IServiceScopeFactory scopes, ILogger<LinkR
     {
         try
         {
-            await using (var scope = scopes.CreateAsyncScope())
+            await writes.RunAsync(work =>
             {
-                var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-                db.OtpRequests.AddRange(batch.Select(p => p.Request));
-                await db.SaveChangesAsync(CancellationToken.None);
-            }
+                work.Db.OtpRequests.AddRange(batch.Select(p => p.Request));
+                return Task.CompletedTask;
+            }, CancellationToken.None);
 
             batch.ForEach(p => p.Stored.TrySetResult());
         }
@@ -100,10 +99,11 @@ public sealed class LinkRequestWriter(IServiceScopeFactory scopes, ILogger<LinkR
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-                db.OtpRequests.Add(pending.Request);
-                await db.SaveChangesAsync(CancellationToken.None);
+                await writes.RunAsync(work =>
+                {
+                    work.Db.OtpRequests.Add(pending.Request);
+                    return Task.CompletedTask;
+                }, CancellationToken.None);
                 pending.Stored.TrySetResult();
                 return;
             }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Passline.Storage;
 
 namespace Passline.Outbox;
@@ -30,6 +31,7 @@ public static class OutboxClaims
         {
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction(); // inside SQLite's single writer
             AddParameter(command, "@now", postgres ? now : now.ToUnixTimeMilliseconds());
             AddParameter(command, "@lease", postgres ? now + lease : (now + lease).ToUnixTimeMilliseconds());
             var ids = new List<Guid>();

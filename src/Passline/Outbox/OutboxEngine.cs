@@ -66,7 +66,7 @@ public sealed class OutboxEngine<TRow>(
         {
             var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
             var table = db.Model.FindEntityType(typeof(TRow))!.GetTableName()!;
-            claimed = await OutboxClaims.ClaimAsync(db, table, Time.GetUtcNow(), Lease, BatchSize, cancellationToken);
+            claimed = await writes.StatementAsync(db, db => OutboxClaims.ClaimAsync(db, table, Time.GetUtcNow(), Lease, BatchSize, cancellationToken), cancellationToken);
         }
 
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (id, ct) =>

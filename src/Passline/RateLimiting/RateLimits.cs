@@ -31,7 +31,7 @@ public sealed class RateLimitOptions
 /// The limits of SPEC 6. Per-chat limits count the requests themselves (a sliding window over stored rows); per-IP
 /// and per-instance limits count in fixed one-minute windows in <c>rate_counters</c>, one upsert per call.
 /// </summary>
-public sealed class RateLimits(PasslineDb db, TimeProvider time, IOptions<RateLimitOptions> options)
+public sealed class RateLimits(PasslineDb db, Writes writes, TimeProvider time, IOptions<RateLimitOptions> options)
 {
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
@@ -92,13 +92,13 @@ public sealed class RateLimits(PasslineDb db, TimeProvider time, IOptions<RateLi
         var now = time.GetUtcNow();
         var window = new DateTimeOffset(now.Ticks - (now.Ticks % Minute.Ticks), TimeSpan.Zero);
         var postgres = db.Database.IsNpgsql();
-        var count = await db.Database.SqlQueryRaw<int>(
+        var count = await writes.StatementAsync(db, db => db.Database.SqlQueryRaw<int>(
             """
             INSERT INTO rate_counters (key, window_start, count) VALUES ({0}, {1}, 1)
             ON CONFLICT (key, window_start) DO UPDATE SET count = rate_counters.count + 1
             RETURNING count AS "Value"
             """,
-            key, postgres ? window : window.ToUnixTimeMilliseconds()).ToListAsync(cancellationToken);
+            key, postgres ? window : window.ToUnixTimeMilliseconds()).ToListAsync(cancellationToken), cancellationToken);
         return (count[0], window + Minute - now);
     }
 
@@ -106,7 +106,7 @@ public sealed class RateLimits(PasslineDb db, TimeProvider time, IOptions<RateLi
     public async Task PruneAsync(CancellationToken cancellationToken)
     {
         var before = time.GetUtcNow().AddHours(-1);
-        await db.RateCounters.Where(c => c.WindowStart < before).ExecuteDeleteAsync(cancellationToken);
+        await writes.StatementAsync(db, db => db.RateCounters.Where(c => c.WindowStart < before).ExecuteDeleteAsync(cancellationToken), cancellationToken);
     }
 }
 

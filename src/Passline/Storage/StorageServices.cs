@@ -38,7 +38,17 @@ public static class StorageServices
             services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) => ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>()));
         }
 
-        services.AddSingleton<Writes>();
+        if (provider == "postgres")
+        {
+            services.AddSingleton(services => new Writes(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null));
+        }
+        else
+        {
+            services.AddSingleton<SqliteWriter>();
+            services.AddHostedService(services => services.GetRequiredService<SqliteWriter>());
+            services.AddSingleton<Writes>();
+        }
+
         services.AddHostedService<DatabaseStartup>();
         return services;
     }

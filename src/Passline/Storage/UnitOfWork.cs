@@ -1,9 +1,12 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+
 namespace Passline.Storage;
 
 /// <summary>
-/// One unit of work: what a writer reads and changes between its transaction's start and its commit. What it adds is
-/// saved and committed together with what it updates; actions registered with <see cref="AfterCommit"/> (waking a
-/// worker, say) run only once the commit has succeeded.
+/// One unit of work: what a writer reads and changes between its start and its commit. What it adds is saved and
+/// committed together with what it updates; actions registered with <see cref="AfterCommit"/> (waking a worker, say)
+/// run only once the commit has succeeded.
 /// </summary>
 public sealed class UnitOfWork(PasslineDb db, DateTimeOffset now, CancellationToken aborted)
 {
@@ -22,13 +25,25 @@ public sealed class UnitOfWork(PasslineDb db, DateTimeOffset now, CancellationTo
 }
 
 /// <summary>
-/// The one way to write (SPEC 3): runs a unit of work in a transaction of its own, saves what it added, commits, then
-/// runs its after-commit actions. The caller has nothing to remember: no transaction to open, no save, no wake-up.
+/// The one way to write (SPEC 3): runs a unit of work, saves what it added, commits, then runs its after-commit
+/// actions; the caller has nothing to remember. A unit returns only once its work is committed and flushed.
+/// <para>
+/// PostgreSQL: each unit is a transaction of its own, units of several requests run side by side.
+/// SQLite has a single write lock, and a writer that finds it taken sleeps and polls: so here every unit goes through one
+/// in-process writer (<see cref="SqliteWriter"/>) that runs the units waiting together in one transaction, each inside a
+/// savepoint of its own (a unit that fails is rolled back alone), and commits them with one flush. Nobody sleeps on the
+/// lock and a burst costs one flush, not one each.
+/// </para>
 /// </summary>
-public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time)
+public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, SqliteWriter? sqlite)
 {
     public async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken)
     {
+        if (sqlite is not null)
+        {
+            return (T)(await sqlite.RunAsync(async work => await unit(work), cancellationToken))!;
+        }
+
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
         var work = new UnitOfWork(db, time.GetUtcNow(), cancellationToken);
@@ -48,4 +63,124 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time)
             await unit(work);
             return true;
         }, cancellationToken);
+
+    /// <summary>
+    /// A write of one statement, atomic by itself (an upsert, a claim): on PostgreSQL it runs on <paramref name="db"/>
+    /// as it is, without a transaction around it; on SQLite it takes its turn in the single writer.
+    /// </summary>
+    public Task<T> StatementAsync<T>(PasslineDb db, Func<PasslineDb, Task<T>> statement, CancellationToken cancellationToken) =>
+        sqlite is null ? statement(db) : RunAsync(work => statement(work.Db), cancellationToken);
+}
+
+/// <summary>SQLite's single in-process writer: group commit of units of work (see <see cref="Writes"/>).</summary>
+public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time, ILogger<SqliteWriter> logger) : BackgroundService
+{
+    private const int MaxBatch = 256;
+
+    private sealed record Job(Func<UnitOfWork, Task<object?>> Unit, TaskCompletionSource<object?> Done, CancellationToken Aborted)
+    {
+        public UnitOfWork? Work { get; set; }
+        public object? Result { get; set; }
+    }
+
+    private readonly Channel<Job> queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+
+    public Task<object?> RunAsync(Func<UnitOfWork, Task<object?>> unit, CancellationToken cancellationToken)
+    {
+        var job = new Job(unit, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        if (!queue.Writer.TryWrite(job))
+        {
+            throw new InvalidOperationException("Passline is shutting down.");
+        }
+
+        // Once queued, a unit runs to its commit even if its caller goes away: what it changes is all or nothing.
+        return job.Done.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Job>(MaxBatch);
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                await RunBatchAsync(batch);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Whatever is still queued at shutdown is written before the host stops, so no answered call is lost.
+            queue.Writer.TryComplete();
+            while (queue.Reader.TryRead(out var left))
+            {
+                batch.Add(left);
+            }
+
+            if (batch.Count > 0)
+            {
+                await RunBatchAsync(batch);
+            }
+        }
+    }
+
+    private async Task RunBatchAsync(List<Job> batch)
+    {
+        var done = new List<Job>(batch.Count);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            foreach (var job in batch)
+            {
+                if (job.Aborted.IsCancellationRequested)
+                {
+                    job.Done.TrySetCanceled(job.Aborted);
+                    continue;
+                }
+
+                job.Work = new UnitOfWork(db, time.GetUtcNow(), CancellationToken.None);
+                await transaction.CreateSavepointAsync("unit");
+                try
+                {
+                    job.Result = await job.Unit(job.Work);
+                    await db.SaveChangesAsync(CancellationToken.None);
+                    await transaction.ReleaseSavepointAsync("unit");
+                    done.Add(job);
+                }
+                catch (Exception e)
+                {
+                    await transaction.RollbackToSavepointAsync("unit");
+                    job.Done.TrySetException(e);
+                }
+                finally
+                {
+                    db.ChangeTracker.Clear();
+                }
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Committing {Count} units of work failed", done.Count);
+            done.ForEach(job => job.Done.TrySetException(e));
+            return;
+        }
+
+        foreach (var job in done)
+        {
+            job.Work!.Committed();
+            job.Done.TrySetResult(job.Result);
+        }
+    }
 }

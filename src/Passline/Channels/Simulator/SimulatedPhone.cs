@@ -66,7 +66,7 @@ public static partial class SimulatedPhone
             """, script: RefreshScript);
     }
 
-    public static async Task<IResult> Send(string instance, HttpContext context, PasslineDb db, IOptions<SimulatorOptions> simulator,
+    public static async Task<IResult> Send(string instance, HttpContext context, PasslineDb db, Writes writes, IOptions<SimulatorOptions> simulator,
         IDataProtectionProvider protection, IAntiforgery antiforgery, InboundProcessor processor, TimeProvider time)
     {
         if (await FindAsync(db, instance, simulator.Value, context.RequestAborted) is not { } found)
@@ -88,8 +88,11 @@ public static partial class SimulatedPhone
         {
             var phone = PhoneOf(context, protection);
             var chatId = phone + "@c.us";
-            db.SimulatedPhoneMessages.Add(new SimulatedPhoneMessage { InstanceId = found.Id, ChatId = chatId, Text = text, SentAt = time.GetUtcNow() });
-            await db.SaveChangesAsync(context.RequestAborted);
+            await writes.RunAsync(work =>
+            {
+                work.Db.SimulatedPhoneMessages.Add(new SimulatedPhoneMessage { InstanceId = found.Id, ChatId = chatId, Text = text, SentAt = work.Now });
+                return Task.CompletedTask;
+            }, context.RequestAborted);
 
             // The same path as a provider's webhook: deduplication, limits, matching, the reply.
             var message = new IncomingMessage($"sim_{Guid.NewGuid():N}", chatId, ChatId.Phone(chatId), text, FromMe: false, IsGroup: false);
