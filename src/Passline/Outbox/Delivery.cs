@@ -13,6 +13,9 @@ public enum DeliveryOutcome
 /// <summary>What one HTTP delivery attempt (to a provider or a callback receiver) came to.</summary>
 public sealed record DeliveryResult(DeliveryOutcome Outcome, int? StatusCode, string? Error, TimeSpan? RetryAfter = null, string? ProviderMessageId = null)
 {
+    /// <summary>The stored row is itself the recipient's copy (the simulator's phone reads the outbox), so it is kept whole.</summary>
+    public bool StoredIsDelivered { get; init; }
+
     public string OutcomeName => Outcome switch
     {
         DeliveryOutcome.Delivered => "delivered",

@@ -41,6 +41,20 @@ public sealed class OutboundMessage : OutboxRow
         SentAt = now;
         ProviderMessageId = result.ProviderMessageId;
     }
+
+    /// <summary>
+    /// Redacted once delivered or given up (SPEC 8): the text may carry a verification link or a code, which must not
+    /// outlive the sending; kind, recipient, status and attempts stay. The simulator's phone reads this table, so its
+    /// copy stays (the simulator is off outside Development).
+    /// </summary>
+    protected internal override void Settled(DeliveryResult result)
+    {
+        if (!result.StoredIsDelivered)
+        {
+            Text = "";
+            Code = null;
+        }
+    }
 }
 
 /// <summary>One try at sending an <see cref="OutboundMessage"/>, as the provider answered it.</summary>

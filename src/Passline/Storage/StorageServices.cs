@@ -40,7 +40,8 @@ public static class StorageServices
 
         if (provider == "postgres")
         {
-            services.AddSingleton(services => new Writes(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null));
+            services.AddSingleton(services => new Writes(
+                services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null, services.GetRequiredService<ILogger<Writes>>()));
         }
         else
         {

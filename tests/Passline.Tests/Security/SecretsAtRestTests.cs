@@ -66,6 +66,12 @@ public sealed class SecretsAtRestTests
         Assert.Contains("passlineEncryptedSecret", dump, StringComparison.Ordinal);
         Assert.DoesNotContain("unencrypted form", dump, StringComparison.Ordinal);
 
+        // Messages delivered (or given up) are redacted; what was sent, to whom and how it went stays.
+        var delivered = await app.WithDbAsync(db => db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.Status == "sent").ToListAsync());
+        Assert.Equal(2, delivered.Count);
+        Assert.All(delivered, m => Assert.Equal(("", null, 1), (m.Text, m.Code, m.Attempts)));
+        Assert.Contains(delivered, m => m.Kind == "code" && m.ChatId == "201063178738@c.us");
+
         // Passline itself reads them back.
         var stored = await app.WithDbAsync(db => db.Instances.AsNoTracking().SingleAsync(i => i.Id == instance.Id));
         Assert.Equal((WahaKey, WahaHmac), (stored.Settings.WahaApiKey, stored.Settings.WahaHmacKey));
