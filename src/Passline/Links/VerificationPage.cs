@@ -82,13 +82,13 @@ public static class VerificationPage
         if (form["action"] == "decline")
         {
             var declined = await requests.RunAsync(lifecycle => lifecycle.DeclineAsync(request.Id, hash), context.RequestAborted);
-            return declined is not null
+            return declined is { Status: OtpStatus.Failed }
                 ? Page.Render(context, "Sign-in refused", $"""
                     {Page.Badge("shield", "ok")}
                     <h1>Thanks, the sign-in was refused</h1>
                     <p>Nobody was signed in to {Page.Encode(request.Name)} with your number. You can close this page.</p>
                     """)
-                : Ended(context, await ReloadAsync(db, request), now);
+                : Ended(context, declined ?? await ReloadAsync(db, request), now);
         }
 
         // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person
