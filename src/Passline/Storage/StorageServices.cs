@@ -31,11 +31,13 @@ public static class StorageServices
 
         if (provider == "postgres")
         {
-            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) => ConfigurePostgres(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>()));
+            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) =>
+                QuietFailures(ConfigurePostgres(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>())));
         }
         else
         {
-            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) => ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>()));
+            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) =>
+                QuietFailures(ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>())));
         }
 
         if (provider == "postgres")
@@ -53,6 +55,16 @@ public static class StorageServices
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
+
+    /// <summary>
+    /// A failed command or save is its caller's to judge: a unique violation is how a redelivered webhook or a lost race
+    /// is recognised, and must not page an operator. So EF Core reports these at Debug; what nobody handles still reaches
+    /// the exception handler or the worker loop, which log it as an error.
+    /// </summary>
+    private static DbContextOptionsBuilder QuietFailures(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Log(
+            (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, LogLevel.Debug),
+            (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, LogLevel.Debug)));
 
     public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(Tuned(connectionString), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
