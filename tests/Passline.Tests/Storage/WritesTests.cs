@@ -1,0 +1,73 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Passline.Channels.Simulator;
+using Passline.Storage;
+using Passline.Tests.Infrastructure;
+
+namespace Passline.Tests.Storage;
+
+/// <summary>
+/// The one way to write: every unit of work commits whole or not at all, concurrent units do not lose each other's
+/// writes, and a failing unit takes only itself down (on SQLite its neighbours share its transaction).
+/// </summary>
+public sealed class WritesTests(AppFixture fixture) : IClassFixture<AppFixture>
+{
+    private PasslineApp App => fixture.App;
+
+    [Fact]
+    public async Task ConcurrentUnitsAllCommitAndAFailingOneLeavesNothing()
+    {
+        var instance = await App.CreateInstanceAsync();
+        var writes = App.Services.GetRequiredService<Writes>();
+        var chat = $"{Random.Shared.NextInt64(100_000_000, 999_999_999)}@c.us";
+
+        var units = Enumerable.Range(0, 40).Select(i => writes.RunAsync(async work =>
+        {
+            work.Db.SimulatedPhoneMessages.Add(new SimulatedPhoneMessage { InstanceId = instance.Id, ChatId = chat, Text = $"unit {i}", SentAt = work.Now });
+            await work.Db.SaveChangesAsync();
+            if (i % 10 == 3)
+            {
+                throw new InvalidOperationException($"unit {i} fails after writing");
+            }
+
+            return i;
+        }, CancellationToken.None)).ToList();
+
+        foreach (var (unit, i) in units.Select((u, i) => (u, i)))
+        {
+            if (i % 10 == 3)
+            {
+                var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => unit);
+                Assert.Contains($"unit {i}", failed.Message, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(i, await unit);
+            }
+        }
+
+        var stored = await App.WithDbAsync(db => db.SimulatedPhoneMessages.Where(m => m.ChatId == chat).Select(m => m.Text).ToListAsync());
+        Assert.Equal(36, stored.Count);
+        Assert.DoesNotContain(stored, text => text is "unit 3" or "unit 13" or "unit 23" or "unit 33");
+    }
+
+    [Fact]
+    public async Task AfterCommitActionsRunOnlyForCommittedUnits()
+    {
+        var writes = App.Services.GetRequiredService<Writes>();
+        var ran = new List<string>();
+
+        await writes.RunAsync(work =>
+        {
+            work.AfterCommit(() => ran.Add("committed"));
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writes.RunAsync(work =>
+        {
+            work.AfterCommit(() => ran.Add("rolled back"));
+            throw new InvalidOperationException("no");
+        }, CancellationToken.None));
+
+        Assert.Equal(["committed"], ran);
+    }
+}
