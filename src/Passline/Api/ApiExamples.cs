@@ -15,10 +15,12 @@ public static class ApiExamples
         """;
 
     private const string Details = Link + """
-        , "phone": "+201063178738", "verified_at": "2025-12-29T17:50:00+00:00", "validated_at": null, "failed_reason": null,
+        , "phone": "+201063178738", "user_id": "185103487680637@lid", "verified_at": "2025-12-29T17:50:00+00:00", "validated_at": null, "failed_reason": null,
           "message_received_at": "2025-12-29T17:49:12+00:00",
           "callback": {"url": "https://app.example.com/hooks/passline", "status": "delivered", "attempts": 1, "last_attempt_at": "2025-12-29T17:50:01+00:00",
-                       "delivered_at": "2025-12-29T17:50:01+00:00", "last_status_code": 200, "last_error": null}}
+                       "delivered_at": "2025-12-29T17:50:01+00:00", "last_status_code": 200, "last_error": null},
+          "messages": [{"id": "0194e3c5-9a10-7c3e-b3a4-5e6f7a8b9c0d", "kind": "text", "status": "read", "error": null,
+                        "created_at": "2025-12-29T17:49:12+00:00", "sent_at": "2025-12-29T17:49:12+00:00", "updated_at": "2025-12-29T17:49:20+00:00"}]}
         """;
 
     public static readonly IReadOnlyDictionary<string, Operation> Operations = new Dictionary<string, Operation>
@@ -32,16 +34,17 @@ public static class ApiExamples
              "redirect": "https://app.example.com/login/done"}
             """,
             """{"success": true, "message": "OTP link request created successfully", "data": """ + Link + "}}"),
-        ["GetRequest"] = new("Read a request", "The request as generate-link returned it, with who verified, when, and how its callback stands.",
+        ["GetRequest"] = new("Read a request",
+            "The request as generate-link returned it, with who verified (`chat_id` where replies go, `phone` the number, null only when WhatsApp never showed it, `user_id` the provider's `@lid` or BSUID), when, how its callback stands, and each WhatsApp message sent for it with its delivery status (`queued`, `sent`, `delivered`, `read`, `failed` with the provider's error).",
             null, """{"success": true, "message": "OTP request retrieved successfully", "data": """ + Details.Replace("\"status\": \"pending\"", "\"status\": \"verified\"", StringComparison.Ordinal) + "}"),
         ["CancelRequest"] = new("Cancel a request", "Ends an open request as `failed` with reason `cancelled`; 409 when it has already ended.",
             null, """{"success": true, "message": "OTP request cancelled successfully", "data": """ + Details.Replace("\"status\": \"pending\"", "\"status\": \"failed\"", StringComparison.Ordinal) + "}"),
         ["Exchange"] = new("Redeem the browser's token",
-            "After Verify the browser comes back to `redirect` with `otp_uuid` and `otp_token`. Exchange the token, from your backend, to learn who verified. Works once, within 5 minutes; then 410.",
+            "After Verify the browser comes back to `redirect` with `otp_uuid` and `otp_token`. Exchange the token, from your backend, to learn who verified: `chat_id`, `phone` (null only when WhatsApp never showed the number) and `user_id` (the `@lid` or business-scoped id the provider gave, else null). Works once, within 5 minutes; then 410.",
             """{"token": "q3X9c2l0ZV90b2tlbl9leGFtcGxlX29ubHlfb25jZQ"}""",
-            """{"success": true, "message": "Token exchanged successfully", "data": {"uuid": "a0b5e14e-95da-4bd4-9e2a-071661244bef", "chat_id": "201063178738@c.us", "phone": "+201063178738", "status": "verified", "verified_at": "2025-12-29T17:50:00+00:00"}}"""),
+            """{"success": true, "message": "Token exchanged successfully", "data": {"uuid": "a0b5e14e-95da-4bd4-9e2a-071661244bef", "chat_id": "185103487680637@lid", "phone": "+201063178738", "user_id": "185103487680637@lid", "status": "verified", "verified_at": "2025-12-29T17:50:00+00:00"}}"""),
         ["RequestCode"] = new("Send a code over WhatsApp",
-            "Generates a code, queues it to the chat (the authentication template on the Cloud API) and answers at once; `status` becomes `sent` when the provider accepts it. A newer code supersedes the chat's open one.",
+            "Generates a code, queues it to the chat (the authentication template on the Cloud API) and answers at once; `status` becomes `sent` when the provider accepts it. A newer code supersedes the chat's open one. A code the provider reports undeliverable ends the request `failed` (reason `undeliverable`), with the optional failed callback. 409 on a Cloud API instance without an authentication template: Meta delivers business-initiated messages only as templates.",
             """{"chatId": "201063178738@c.us", "length": 6, "useNumber": true, "useLetter": false, "allCapital": false, "name": "Hypersender", "expires": 1800}""",
             """{"success": true, "message": "OTP code generated and message queued successfully", "data": {"uuid": "0194e3c5-8c1a-7b52-a7d1-4f1f0c6e2b11", "chat_id": "201063178738@c.us", "code": "482913", "status": "pending", "otp_type": "code", "expires_at": "2025-12-29T18:14:55+00:00", "created_at": "2025-12-29T17:44:55+00:00"}}"""),
         ["ValidateCode"] = new("Check a code",

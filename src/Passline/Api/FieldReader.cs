@@ -121,10 +121,15 @@ public sealed class FieldReader
         }
     }
 
-    /// <summary>A nested object, or null when absent; anything else is an error.</summary>
+    /// <summary>
+    /// A nested object, or null when absent. An empty array counts as absent too: PHP encodes an empty array as
+    /// <c>[]</c>, and Hypersender's own Laravel SDK sends <c>"message": []</c> for "the default messages".
+    /// Anything else is an error.
+    /// </summary>
     public JsonElement? Object(JsonElement obj, string name, string path)
     {
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null
+            || (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0))
         {
             return null;
         }

@@ -12,9 +12,9 @@ namespace Passline.Api;
 public sealed record GenerateLinkRequest(
     [property: JsonPropertyName("expires"), Range(60, 86400), Description("Seconds until the link expires. Default 1800.")] int? Expires = null,
     [property: JsonPropertyName("name"), StringLength(100, MinimumLength = 1), Description("The application name shown to the user. Default: the instance's name.")] string? Name = null,
-    [property: JsonPropertyName("chatId"), Description("Only this WhatsApp user may complete the request: 201063178738@c.us, +20 106 317 8738 or 201063178738. Alias: chat_id.")] string? ChatId = null,
-    [property: JsonPropertyName("message")] LinkMessages? Message = null,
-    [property: JsonPropertyName("callback")] LinkCallbacks? Callback = null,
+    [property: JsonPropertyName("chatId"), Description("Only this WhatsApp user may complete the request: 201063178738@c.us, +20 106 317 8738 or 201063178738; an empty string means none. Alias: chat_id.")] string? ChatId = null,
+    [property: JsonPropertyName("message"), Description("The WhatsApp texts; an empty array ([], PHP's empty array) counts as absent.")] LinkMessages? Message = null,
+    [property: JsonPropertyName("callback"), Description("The callback URLs; an empty array ([], PHP's empty array) counts as absent.")] LinkCallbacks? Callback = null,
     [property: JsonPropertyName("redirect"), StringLength(2048), Description("Where the browser goes after Verify, with ?otp_uuid=...&otp_token=...; its origin must be among the instance's allowed redirect origins.")] string? Redirect = null);
 
 [Description("The WhatsApp texts. Placeholders: {name}, {code}, and in success also {link}.")]
@@ -36,7 +36,8 @@ public sealed record RequestCodeRequest(
     [property: JsonPropertyName("useLetter"), Description("Letters in the code. Default false. At least one of useNumber and useLetter must be true.")] bool? UseLetter = null,
     [property: JsonPropertyName("allCapital"), Description("Capital letters; lower-case otherwise. Default false.")] bool? AllCapital = null,
     [property: JsonPropertyName("name"), StringLength(100, MinimumLength = 1), Description("The application name in the message. Default: the instance's name.")] string? Name = null,
-    [property: JsonPropertyName("expires"), Range(60, 1800), Description("Seconds until the code expires. Default 1800.")] int? Expires = null);
+    [property: JsonPropertyName("expires"), Range(60, 86400), Description("Seconds until the code expires, 60 to 86400. Default 1800.")] int? Expires = null,
+    [property: JsonPropertyName("callback"), Description("(extension) Signed callbacks when the request ends: validated, or failed (a code that could not be delivered ends failed, reason undeliverable).")] LinkCallbacks? Callback = null);
 
 public sealed record ValidateCodeRequest(
     [property: JsonPropertyName("chatId"), Required, Description("The WhatsApp user the code was sent to. Alias: chat_id.")] string ChatId,

@@ -14,6 +14,8 @@ public static class ChannelsFeature
         builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration(SimulatorOptions.Section).ValidateOnStart();
         builder.Services.AddHttpClient(WhatsAppChannel.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddOutboxChannel<OutboundMessage, WhatsAppChannel>();
+        builder.Services.AddScoped<WahaIdentities>();
+        builder.Services.AddScoped<DeliveryReports>();
         return builder;
     }
 

@@ -11,13 +11,13 @@ namespace Passline.Channels;
 /// What every provider's webhook does with a delivery (SPEC 5): read the raw body, find the provider's instance, check
 /// the signature over the raw bytes (anything unsigned is refused with 401 and changes nothing), parse the JSON, and
 /// hand each user message to the <see cref="InboundProcessor"/>. A provider adapter supplies only its signature check
-/// and its parser.
+/// and its parser, which may look identities up and apply delivery reports on the way.
 /// </summary>
 public static class WebhookReceiver
 {
     public static async Task<(IReadOnlyList<string> Outcomes, ApiError? Error)> ReceiveAsync(
         HttpContext context, string instance, string provider, PasslineDb db, InboundProcessor processor,
-        Func<byte[], Instance, bool> isAuthentic, Func<JsonElement, Instance, IEnumerable<IncomingMessage>> parse)
+        Func<byte[], Instance, bool> isAuthentic, Func<JsonElement, Instance, Task<IReadOnlyList<IncomingMessage>>> parse)
     {
         var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
         if (error is not null)
@@ -43,7 +43,7 @@ public static class WebhookReceiver
         }
 
         var outcomes = new List<string>();
-        foreach (var message in parse(json, target))
+        foreach (var message in await parse(json, target))
         {
             outcomes.Add(await processor.ProcessAsync(target, message, context.Request, context.RequestAborted));
         }

@@ -19,7 +19,8 @@ public static class CodeApi
     public static IEndpointRouteBuilder MapCodeApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP code");
-        group.MapPost("/request-code", RequestCode).WithName("RequestCode").DocumentBody<RequestCodeRequest>();
+        group.MapPost("/request-code", RequestCode).WithName("RequestCode").DocumentBody<RequestCodeRequest>()
+            .Produces<ErrorBody>(StatusCodes.Status409Conflict);
         group.MapPost("/validate-code", ValidateCode).WithName("ValidateCode").DocumentBody<ValidateCodeRequest>();
         return app;
     }
@@ -29,7 +30,8 @@ public static class CodeApi
     public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
 
     public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(
-        HttpContext context, RequestWork requests, TimeProvider time, RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
+        HttpContext context, RequestWork requests, TimeProvider time, RateLimits limits, Monitoring.PasslineMetrics metrics,
+        Microsoft.Extensions.Options.IOptions<Callbacks.CallbackOptions> callbacks, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -38,10 +40,17 @@ public static class CodeApi
         }
 
         var instance = context.AuthenticatedInstance();
-        var (input, invalid) = RequestCodeInput.Read(body, instance);
+        var (input, invalid) = RequestCodeInput.Read(body, instance, callbacks.Value.AllowPrivateNetworks);
         if (input is null)
         {
             return invalid!;
+        }
+
+        // A code is a business-initiated message: outside the 24-hour customer-service window Meta delivers only templates.
+        if (instance.Provider == Providers.CloudApi && string.IsNullOrEmpty(instance.Settings.AuthTemplate))
+        {
+            return ApiError.Conflict(
+                "This instance has no authentication template: on the WhatsApp Cloud API a code can only be sent with one. Set it with instance update --auth-template NAME.");
         }
 
         if ((await limits.CheckChatAsync(instance.Id, input.ChatId, context.RequestAborted) ?? await limits.CheckInstanceAsync(instance.Id, context.RequestAborted)) is { } limited)
@@ -61,6 +70,9 @@ public static class CodeApi
             BoundChatId = input.ChatId,
             ChatId = input.ChatId,
             Phone = ChatId.Phone(input.ChatId),
+            UserId = ChatId.Phone(input.ChatId) is null ? input.ChatId : null,
+            CallbackSuccess = input.CallbackSuccess,
+            CallbackFailed = input.CallbackFailed,
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };

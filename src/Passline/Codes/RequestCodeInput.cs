@@ -6,13 +6,13 @@ using Passline.Requests;
 namespace Passline.Codes;
 
 /// <summary>The body of <c>POST /request-code</c>, validated per SPEC 2.3.</summary>
-public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet, string Name, int Expires)
+public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet, string Name, int Expires, string? CallbackSuccess, string? CallbackFailed)
 {
     private const string Digits = "0123456789";
     private const string Lower = "abcdefghijklmnopqrstuvwxyz";
     private const string Upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-    public static (RequestCodeInput? Input, ApiError? Error) Read(JsonElement body, Instance instance)
+    public static (RequestCodeInput? Input, ApiError? Error) Read(JsonElement body, Instance instance, bool allowPrivateNetworks)
     {
         var fields = new FieldReader();
         var chatId = ReadChatId(fields, body);
@@ -21,7 +21,10 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         var useLetter = fields.Boolean(body, "useLetter", "useLetter") ?? false;
         var allCapital = fields.Boolean(body, "allCapital", "allCapital") ?? false;
         var name = fields.String(body, "name", "name", 1, 100) ?? instance.Name;
-        var expires = fields.Integer(body, "expires", "expires", 60, 1800) ?? 1800;
+        var expires = fields.Integer(body, "expires", "expires", 60, 86400) ?? 1800;
+
+        // An extension: the callbacks of generate-link, so that an application learns when a code could not be delivered.
+        var (callbackSuccess, callbackFailed) = Links.GenerateLinkInput.Callbacks(fields, body, allowPrivateNetworks);
         if (!useNumber && !useLetter)
         {
             fields.Fail("useNumber", "At least one of useNumber and useLetter must be true.");
@@ -33,7 +36,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         }
 
         var alphabet = (useNumber ? Digits : "") + (useLetter ? (allCapital ? Upper : Lower) : "");
-        return (new RequestCodeInput(chatId!, length, alphabet, name, expires), null);
+        return (new RequestCodeInput(chatId!, length, alphabet, name, expires, callbackSuccess, callbackFailed), null);
     }
 
     /// <summary>The required <c>chatId</c> (or <c>chat_id</c>), normalised; a phone number or a WhatsApp user id.</summary>

@@ -5,6 +5,7 @@ public static class InboundFeature
     public static WebApplicationBuilder AddInbound(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<InboundProcessor>();
+        builder.Services.AddScoped<IdentityBook>();
         return builder;
     }
 }

@@ -28,6 +28,7 @@ public static class InboundOutcomes
 {
     public const string Matched = "matched";
     public const string WrongSender = "wrong_sender";
+    public const string SenderUnresolved = "sender_unresolved";
     public const string Expired = "expired";
     public const string Ended = "ended";
     public const string UnknownCode = "unknown_code";
@@ -41,7 +42,7 @@ internal sealed class InboundMessageConfiguration : IEntityTypeConfiguration<Inb
     {
         e.ToTable("inbound_messages");
         e.Property(m => m.ProviderMessageId).HasMaxLength(200);
-        e.Property(m => m.Outcome).HasMaxLength(16);
+        e.Property(m => m.Outcome).HasMaxLength(24);
 
         // Deduplication: the database refuses a provider message id it has seen, also from concurrent deliveries.
         e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId }).IsUnique();
@@ -56,5 +57,7 @@ public static class InboundTables
     extension(PasslineDb db)
     {
         public DbSet<InboundMessage> InboundMessages => db.Set<InboundMessage>();
+
+        public DbSet<KnownIdentity> KnownIdentities => db.Set<KnownIdentity>();
     }
 }

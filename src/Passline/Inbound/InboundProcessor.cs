@@ -99,21 +99,24 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         record.RequestId = request.Id;
         if (request.Status == OtpStatus.Pending && lifecycle.Now < request.ExpiresAt)
         {
-            if (request.BoundChatId is { } bound && bound != message.ChatId)
+            var sender = request.BoundChatId is { } bound ? Sender(bound, message) : SenderMatch.Allowed;
+            if (sender != SenderMatch.Allowed)
             {
-                if (await lifecycle.FailAsync(request.Id, FailedReasons.WrongSender) is not null)
+                // Never verified on a guess: a bound request whose sender shows no phone number cannot be matched (SPEC 3).
+                var unresolved = sender == SenderMatch.Unresolved;
+                if (await lifecycle.FailAsync(request.Id, unresolved ? FailedReasons.SenderUnresolved : FailedReasons.WrongSender) is not null)
                 {
                     lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
-                    return InboundOutcomes.WrongSender;
+                    return unresolved ? InboundOutcomes.SenderUnresolved : InboundOutcomes.WrongSender;
                 }
             }
             else
             {
                 var token = Secrets.NewUrlToken();
-                if (await lifecycle.ReceiveCodeAsync(request.Id, message.ChatId, message.Phone, Secrets.Hash(token)))
+                if (await lifecycle.ReceiveCodeAsync(request.Id, request.BoundChatId, message.ChatId, message.Phone, message.UserId, Secrets.Hash(token)))
                 {
                     var link = $"{publicBase}/v/{token}";
-                    lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link));
+                    lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link), link: link);
                     return InboundOutcomes.Matched;
                 }
             }
@@ -131,6 +134,33 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
 
         lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.FailedMessage ?? MessageTemplates.Failed));
         return InboundOutcomes.Ended;
+    }
+
+    private enum SenderMatch
+    {
+        Allowed,
+        Other,
+        Unresolved,
+    }
+
+    /// <summary>
+    /// Whether <paramref name="message"/> comes from the chat a request is bound to, in whatever form its owner writes
+    /// (SPEC 1): the same chat id, the same phone number behind an <c>@lid</c> or a BSUID, or the same user id.
+    /// </summary>
+    private static SenderMatch Sender(string bound, IncomingMessage message)
+    {
+        if (bound == message.ChatId || (message.UserId is not null && bound == message.UserId))
+        {
+            return SenderMatch.Allowed;
+        }
+
+        var boundPhone = ChatId.Phone(bound);
+        if (boundPhone is null)
+        {
+            return SenderMatch.Other;
+        }
+
+        return message.Phone is null ? SenderMatch.Unresolved : message.Phone == boundPhone ? SenderMatch.Allowed : SenderMatch.Other;
     }
 
     /// <summary>

@@ -41,6 +41,24 @@ public sealed class ProviderSettings
     public string? VerifyToken { get; set; }
     public string? AuthTemplate { get; set; }
     public string? AuthTemplateLanguage { get; set; }
+
+    /// <summary><c>text</c> or <c>button</c> (SPEC 5 "Reply style"); null means the provider's default.</summary>
+    public string? ReplyStyle { get; set; }
+
+    /// <summary>The label of the success message's button; null means <c>Verify</c>.</summary>
+    public string? ButtonLabel { get; set; }
+}
+
+public static class ReplyStyles
+{
+    public const string Text = "text";
+    public const string Button = "button";
+    public const string DefaultButtonLabel = "Verify";
+    public const int MaxButtonLabel = 20;
+
+    /// <summary>Buttons by default on the Cloud API; WhatsApp Web gateways cannot send them reliably.</summary>
+    public static string Of(Instance instance) =>
+        instance.Settings.ReplyStyle ?? (instance.Provider == Providers.CloudApi ? Button : Text);
 }
 
 public static class Providers
@@ -91,5 +109,24 @@ public static class InstanceTables
     {
         public DbSet<Instance> Instances => db.Set<Instance>();
         public DbSet<ApiToken> ApiTokens => db.Set<ApiToken>();
+    }
+}
+
+public static class AuthTemplates
+{
+    /// <summary>Meta's template language code when none is set (SPEC 8).</summary>
+    public const string DefaultLanguage = "en_US";
+
+    /// <summary>
+    /// Whether <paramref name="code"/> is a locale as Meta names template languages: a language (<c>en</c>,
+    /// <c>fil</c>) and optionally an underscore and a region (<c>en_US</c>, <c>pt_BR</c>). Written by hand because the
+    /// server runs with invariant globalization, which knows no cultures.
+    /// </summary>
+    public static bool IsLocale(string code)
+    {
+        var parts = code.Split('_');
+        return parts.Length <= 2
+            && parts[0].Length is 2 or 3 && parts[0].All(char.IsAsciiLetterLower)
+            && (parts.Length == 1 || (parts[1].Length == 2 && parts[1].All(char.IsAsciiLetterUpper)));
     }
 }

@@ -13,7 +13,8 @@ public static class InstanceCommands
     private sealed record ProviderOptions(
         Option<string> WahaUrl, Option<string> WahaSession, Option<string> WahaApiKey, Option<string> WahaHmacKey,
         Option<string> GraphUrl, Option<string> GraphVersion, Option<string> PhoneNumberId, Option<string> AccessToken,
-        Option<string> AppSecret, Option<string> VerifyToken, Option<string> AuthTemplate, Option<string> AuthTemplateLanguage)
+        Option<string> AppSecret, Option<string> VerifyToken, Option<string> AuthTemplate, Option<string> AuthTemplateLanguage,
+        Option<string> ReplyStyle, Option<string> ButtonLabel)
     {
         public static ProviderOptions Create() => new(
             new("--waha-url") { Description = "WAHA base URL, e.g. http://waha:3000" },
@@ -27,9 +28,11 @@ public static class InstanceCommands
             new("--app-secret") { Description = "Meta app secret (X-Hub-Signature-256)" },
             new("--verify-token") { Description = "webhook verify token (hub.verify_token)" },
             new("--auth-template") { Description = "authentication template name for request-code" },
-            new("--auth-template-language") { Description = "authentication template language (default: en)" });
+            new("--auth-template-language") { Description = "authentication template language, a locale such as en_US or pt_BR (default: en_US)" },
+            new("--reply-style") { Description = "how the success message goes: text or button (default: button on cloud-api, text elsewhere)" },
+            new("--button-label") { Description = "label of the success message's button, 1 to 20 characters (default: Verify)" });
 
-        public IEnumerable<Option> All => [WahaUrl, WahaSession, WahaApiKey, WahaHmacKey, GraphUrl, GraphVersion, PhoneNumberId, AccessToken, AppSecret, VerifyToken, AuthTemplate, AuthTemplateLanguage];
+        public IEnumerable<Option> All => [WahaUrl, WahaSession, WahaApiKey, WahaHmacKey, GraphUrl, GraphVersion, PhoneNumberId, AccessToken, AppSecret, VerifyToken, AuthTemplate, AuthTemplateLanguage, ReplyStyle, ButtonLabel];
 
         /// <summary>Copies the options given on the command line onto <paramref name="settings"/>; absent ones leave it as it is.</summary>
         public void Apply(ParseResult parse, ProviderSettings settings)
@@ -46,6 +49,8 @@ public static class InstanceCommands
             settings.VerifyToken = parse.GetValue(VerifyToken) ?? settings.VerifyToken;
             settings.AuthTemplate = parse.GetValue(AuthTemplate) ?? settings.AuthTemplate;
             settings.AuthTemplateLanguage = parse.GetValue(AuthTemplateLanguage) ?? settings.AuthTemplateLanguage;
+            settings.ReplyStyle = parse.GetValue(ReplyStyle) ?? settings.ReplyStyle;
+            settings.ButtonLabel = parse.GetValue(ButtonLabel) ?? settings.ButtonLabel;
         }
     }
 
@@ -87,6 +92,7 @@ public static class InstanceCommands
                 return Task.FromResult(Fail(problem));
             }
 
+            Warn(instance);
             return RunAsync(parse, async (db, time, ct) =>
             {
                 var created = await InstanceAdmin.CreateAsync(db, time, instance, ct);
@@ -129,6 +135,7 @@ public static class InstanceCommands
                 return Fail(problem);
             }
 
+            Warn(instance);
             await db.SaveChangesAsync(ct);
             return Print(Describe(instance));
         }, cancellationToken));
@@ -264,6 +271,16 @@ public static class InstanceCommands
         }
 
         var s = instance.Settings;
+        if (s.ReplyStyle is not (null or ReplyStyles.Text or ReplyStyles.Button))
+        {
+            return "--reply-style must be text or button";
+        }
+
+        if (s.ButtonLabel is { } label && (label.Trim().Length is 0 || label.Length > ReplyStyles.MaxButtonLabel))
+        {
+            return $"--button-label must be 1 to {ReplyStyles.MaxButtonLabel} characters";
+        }
+
         switch (instance.Provider)
         {
             case Providers.Waha:
@@ -277,7 +294,12 @@ public static class InstanceCommands
             case Providers.CloudApi:
                 s.GraphUrl ??= "https://graph.facebook.com";
                 s.GraphVersion ??= "v21.0";
-                s.AuthTemplateLanguage ??= "en";
+                s.AuthTemplateLanguage ??= AuthTemplates.DefaultLanguage;
+                if (!AuthTemplates.IsLocale(s.AuthTemplateLanguage))
+                {
+                    return $"--auth-template-language {s.AuthTemplateLanguage} is not a template language: a locale such as en_US, pt_BR or fr";
+                }
+
                 if (!IsHttpUrl(s.GraphUrl) || string.IsNullOrEmpty(s.PhoneNumberId) || string.IsNullOrEmpty(s.AccessToken)
                     || string.IsNullOrEmpty(s.AppSecret) || string.IsNullOrEmpty(s.VerifyToken))
                 {
@@ -288,6 +310,16 @@ public static class InstanceCommands
         }
 
         return null;
+    }
+
+    /// <summary>What an operator should know about a valid instance, on stderr.</summary>
+    private static void Warn(Instance instance)
+    {
+        if (instance.Provider == Providers.CloudApi && string.IsNullOrEmpty(instance.Settings.AuthTemplate))
+        {
+            Console.Error.WriteLine(
+                "warning: no --auth-template: request-code will answer 409 on this instance, because the Cloud API sends codes only as an authentication template.");
+        }
     }
 
     private static bool IsHttpUrl(string? url) =>
@@ -308,6 +340,8 @@ public static class InstanceCommands
         phone_number_id = i.Settings.PhoneNumberId,
         auth_template = i.Settings.AuthTemplate,
         auth_template_language = i.Settings.AuthTemplateLanguage,
+        reply_style = ReplyStyles.Of(i),
+        button_label = i.Settings.ButtonLabel ?? ReplyStyles.DefaultButtonLabel,
         created_at = i.CreatedAt,
     };
 }

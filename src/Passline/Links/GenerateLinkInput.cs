@@ -30,7 +30,8 @@ public sealed record GenerateLinkInput(
         var name = fields.String(body, "name", "name", 1, 100) ?? instance.Name;
 
         string? chatId = null;
-        if (FieldReader.Find(body, "chatId", "chat_id") is var (chatValue, chatField))
+        // A PHP caller of Hypersender's SDK must pass a string: an empty one means "no binding".
+        if (FieldReader.Find(body, "chatId", "chat_id") is var (chatValue, chatField) && FieldReader.TextOf(chatValue) is not "")
         {
             chatId = FieldReader.TextOf(chatValue) is { } text ? Requests.ChatId.Normalize(text) : null;
             if (chatId is null)
@@ -58,12 +59,7 @@ public sealed record GenerateLinkInput(
             expired = fields.String(message, "expired", "message.expired", 1, 1000, multiline: true);
         }
 
-        string? callbackSuccess = null, callbackFailed = null;
-        if (fields.Object(body, "callback", "callback") is { } callback)
-        {
-            callbackSuccess = CallbackUrl(fields, callback, "success", allowPrivateNetworks, ownAddresses);
-            callbackFailed = CallbackUrl(fields, callback, "failed", allowPrivateNetworks, ownAddresses);
-        }
+        var (callbackSuccess, callbackFailed) = Callbacks(fields, body, allowPrivateNetworks, ownAddresses);
 
         var redirect = fields.String(body, "redirect", "redirect", 1, NetworkGuard.MaxUrlLength);
         if (redirect is not null)
@@ -90,6 +86,13 @@ public sealed record GenerateLinkInput(
             failed ?? MessageTemplates.Failed, expired ?? MessageTemplates.Expired,
             callbackSuccess, callbackFailed, redirect), null);
     }
+
+    /// <summary><c>callback.success</c> and <c>callback.failed</c> (SPEC 2.2, 7); also read by <c>request-code</c>.</summary>
+    public static (string? Success, string? Failed) Callbacks(
+        FieldReader fields, JsonElement body, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses = null) =>
+        fields.Object(body, "callback", "callback") is { } callback
+            ? (CallbackUrl(fields, callback, "success", allowPrivateNetworks, ownAddresses), CallbackUrl(fields, callback, "failed", allowPrivateNetworks, ownAddresses))
+            : (null, null);
 
     private static string? CallbackUrl(
         FieldReader fields, JsonElement callback, string name, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses)

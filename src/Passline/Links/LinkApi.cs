@@ -102,8 +102,10 @@ public static class LinkApi
 
         var callback = await db.CallbackDeliveries.AsNoTracking()
             .Where(d => d.RequestId == id).OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(context.RequestAborted);
+        var messages = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.RequestId == id).OrderBy(m => m.CreatedAt).ToListAsync(context.RequestAborted);
         return TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request retrieved successfully",
-            OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow(), callback)));
+            OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow(), callback, messages)));
     }
 
     public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> Cancel(
@@ -158,7 +160,7 @@ public static class LinkApi
         }
 
         return TypedResults.Ok(new ApiResponse<ExchangeData>(true, "Token exchanged successfully",
-            new ExchangeData(request.Id, request.ChatId, request.Phone, request.Status.Name(), request.VerifiedAt)));
+            new ExchangeData(request.Id, request.ChatId, request.Phone, request.UserId, request.Status.Name(), request.VerifiedAt)));
     }
 
 }
@@ -175,16 +177,33 @@ public sealed record LinkRequestData(
 }
 
 /// <summary>Who verified: the answer of <c>POST /exchange</c>.</summary>
-public sealed record ExchangeData(Guid Uuid, string? ChatId, string? Phone, string Status, DateTimeOffset? VerifiedAt);
+public sealed record ExchangeData(Guid Uuid, string? ChatId, string? Phone, string? UserId, string Status, DateTimeOffset? VerifiedAt);
+
+/// <summary>
+/// One WhatsApp message sent for a request and how it stands: <c>queued</c>, <c>sent</c>, <c>delivered</c>,
+/// <c>read</c> or <c>failed</c> with the provider's error (SPEC 2.4).
+/// </summary>
+public sealed record MessageState(Guid Id, string Kind, string Status, string? Error, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, DateTimeOffset? UpdatedAt)
+{
+    public static MessageState From(OutboundMessage message) => new(
+        message.Id,
+        message.Kind,
+        message.DeliveryStatus ?? (message.Status == OutboundStatuses.Pending ? "queued" : message.Status),
+        message.DeliveryStatus is null ? (message.Status == OutboundStatuses.Failed ? message.LastError : null) : message.DeliveryError,
+        message.CreatedAt,
+        message.SentAt,
+        message.DeliveryUpdatedAt);
+}
 
 /// <summary>A request as <c>GET /requests/{uuid}</c> shows it (SPEC 2.4).</summary>
 public sealed record OtpRequestDetails(
     Guid Uuid, string? Code, string? ChatId, string Status, string OtpType,
     DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, string? WhatsappLink, string? LinkUrl,
-    string? Phone, DateTimeOffset? VerifiedAt, DateTimeOffset? ValidatedAt, string? FailedReason, DateTimeOffset? MessageReceivedAt,
-    CallbackState? Callback)
+    string? Phone, string? UserId, DateTimeOffset? VerifiedAt, DateTimeOffset? ValidatedAt, string? FailedReason, DateTimeOffset? MessageReceivedAt,
+    CallbackState? Callback, IReadOnlyList<MessageState> Messages)
 {
-    public static OtpRequestDetails From(OtpRequest request, Instance instance, string publicBase, DateTimeOffset now, CallbackDelivery? callback = null)
+    public static OtpRequestDetails From(
+        OtpRequest request, Instance instance, string publicBase, DateTimeOffset now, CallbackDelivery? callback = null, IReadOnlyList<OutboundMessage>? messages = null)
     {
         var link = request.OtpType == OtpTypes.Link ? LinkRequestData.From(request, instance, publicBase) : null;
 
@@ -192,8 +211,8 @@ public sealed record OtpRequestDetails(
         var status = request.Status.IsOpen() && now >= request.ExpiresAt ? OtpStatus.Expired : request.Status;
         // A code OTP's code was shown once, in the request-code answer; only its hash is kept.
         return new(request.Id, link is null ? null : request.Code, request.ChatId, status.Name(), request.OtpType, request.ExpiresAt, request.CreatedAt,
-            link?.WhatsappLink, link?.LinkUrl, request.Phone, request.VerifiedAt, request.ValidatedAt, request.FailedReason, request.MessageReceivedAt,
-            callback is null ? null : CallbackState.From(callback));
+            link?.WhatsappLink, link?.LinkUrl, request.Phone, request.UserId, request.VerifiedAt, request.ValidatedAt, request.FailedReason, request.MessageReceivedAt,
+            callback is null ? null : CallbackState.From(callback), [.. (messages ?? []).Select(MessageState.From)]);
     }
 }
 

@@ -39,6 +39,8 @@ public sealed record LinkStatus(string State, string Title, string Text, bool Fi
                 new(Verified, "Verified", "The sign-in continued in another window. You can close this page.", true),
             OtpStatus.Failed when request.FailedReason == FailedReasons.Declined =>
                 new(Declined, "Sign-in refused", "It was refused on the phone: nobody was signed in.", true),
+            OtpStatus.Failed when request.FailedReason == FailedReasons.SenderUnresolved =>
+                new(Failed, "This sign-in failed", $"WhatsApp did not tell which number the message came from, so it could not be matched to the one {request.Name} expected.", true),
             OtpStatus.Failed when request.FailedReason == FailedReasons.WrongSender =>
                 new(Failed, "This sign-in failed", $"The message came from another WhatsApp number than the one {request.Name} expected.", true),
             OtpStatus.Failed =>

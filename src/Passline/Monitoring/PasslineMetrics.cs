@@ -19,6 +19,7 @@ public sealed class PasslineMetrics
     private readonly Counter<long> requestsEnded;
     private readonly Histogram<double> timeToVerification;
     private readonly Counter<long> deliveries;
+    private readonly Counter<long> deliveryReports;
 
     public PasslineMetrics(IMeterFactory meters)
     {
@@ -31,6 +32,8 @@ public sealed class PasslineMetrics
             description: "Time from generate-link to Verify",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800] });
         deliveries = meter.CreateCounter<long>("passline.deliveries", description: "Delivery attempts of WhatsApp messages and callbacks, by outcome");
+        deliveryReports = meter.CreateCounter<long>("passline.delivery.reports",
+            description: "Delivery statuses providers reported for sent WhatsApp messages (sent, delivered, read, failed)");
     }
 
     public void RequestCreated(Guid instance, string otpType) =>
@@ -53,6 +56,10 @@ public sealed class PasslineMetrics
     /// <param name="channel"><c>simulator</c>, <c>waha</c>, <c>cloud-api</c> or <c>callback</c>.</param>
     public void Delivered(string channel, string outcome) =>
         deliveries.Add(1, new("channel", channel), new("outcome", outcome));
+
+    /// <param name="channel"><c>waha</c> or <c>cloud-api</c>.</param>
+    public void DeliveryReported(string channel, string status) =>
+        deliveryReports.Add(1, new("channel", channel), new("status", status));
 
     public static IServiceCollection AddPasslineMetrics(IServiceCollection services)
     {

@@ -24,6 +24,23 @@ public sealed class OutboundMessage : OutboxRow
     public DateTimeOffset? SentAt { get; set; }
     public string? ProviderMessageId { get; set; }
 
+    /// <summary>
+    /// The verification URL a <c>success</c> message carries, so that it can go as a button (SPEC 5 "Reply style");
+    /// <see cref="Text"/> holds it too, for the text form.
+    /// </summary>
+    public string? Link { get; set; }
+
+    /// <summary>What the provider reported after accepting it: <see cref="DeliveryStatuses"/>; null until a report.</summary>
+    public string? DeliveryStatus { get; set; }
+
+    /// <summary>The provider's error when <see cref="DeliveryStatus"/> is <c>failed</c> (Meta: code and title).</summary>
+    public string? DeliveryError { get; set; }
+
+    public DateTimeOffset? DeliveryUpdatedAt { get; set; }
+
+    /// <summary>How the provider accepted it: <see cref="MessageForms"/>; a refused button is sent again as text.</summary>
+    public string? Form { get; set; }
+
     public override Guid? AboutRequest => RequestId;
 
     protected internal override object Attempted(DateTimeOffset now, DeliveryResult result) => new OutboundAttempt
@@ -40,6 +57,7 @@ public sealed class OutboundMessage : OutboxRow
         Status = OutboundStatuses.Sent;
         SentAt = now;
         ProviderMessageId = result.ProviderMessageId;
+        Form = result.AsText || Link is null ? MessageForms.Text : MessageForms.Button;
     }
 
     /// <summary>
@@ -53,6 +71,7 @@ public sealed class OutboundMessage : OutboxRow
         {
             Text = "";
             Code = null;
+            Link = null;
         }
     }
 }
@@ -75,6 +94,32 @@ public static class OutboundStatuses
     public const string Failed = OutboxStatuses.Failed;
 }
 
+/// <summary>The form a message went out in (SPEC 5 "Reply style").</summary>
+public static class MessageForms
+{
+    public const string Text = "text";
+    public const string Button = "button";
+}
+
+/// <summary>Delivery reports of the providers (Cloud API <c>statuses[]</c>, WAHA <c>message.ack</c>), in order.</summary>
+public static class DeliveryStatuses
+{
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Read = "read";
+    public const string Failed = "failed";
+
+    /// <summary>How far a status is along; a report never moves a message back (reports may arrive out of order).</summary>
+    public static int Rank(string? status) => status switch
+    {
+        Sent => 1,
+        Delivered => 2,
+        Read => 3,
+        Failed => 4,
+        _ => 0,
+    };
+}
+
 public static class OutboundKinds
 {
     public const string Text = "text";
@@ -89,11 +134,18 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         e.Ignore(m => m.AboutRequest);
         e.Property(m => m.Kind).HasMaxLength(8);
         e.Property(m => m.Status).HasMaxLength(16);
+        e.Property(m => m.DeliveryStatus).HasMaxLength(16);
+        e.Property(m => m.DeliveryError).HasMaxLength(300);
+        e.Property(m => m.Form).HasMaxLength(8);
 
         // A link or a code while the message waits; redacted once it was delivered or given up (SPEC 8).
         e.Property(m => m.Text).IsEncrypted();
         e.Property(m => m.Code).IsEncrypted();
+        e.Property(m => m.Link).IsEncrypted();
         e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+
+        // Delivery reports name the message by the provider's id.
+        e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId });
         e.HasIndex(m => new { m.InstanceId, m.ChatId, m.CreatedAt });
         e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_outbound_messages_instances_instance_id");

@@ -9,7 +9,8 @@ namespace Passline.Outbox;
 public sealed class OutboxWriter(OutboxSignal signal)
 {
     /// <summary>Queues a WhatsApp message to <paramref name="chatId"/>.</summary>
-    public void Send(UnitOfWork work, Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null) =>
+    /// <param name="link">The verification URL in <paramref name="text"/>, for a success message that may go as a button.</param>
+    public void Send(UnitOfWork work, Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null, string? link = null) =>
         Add(work, new OutboundMessage
         {
             Id = Guid.CreateVersion7(work.Now),
@@ -19,6 +20,7 @@ public sealed class OutboxWriter(OutboxSignal signal)
             Text = text,
             Kind = kind,
             Code = code,
+            Link = link,
             Status = OutboxStatuses.Pending,
             CreatedAt = work.Now,
             NextAttemptAt = work.Now,

@@ -24,8 +24,11 @@ public sealed class OtpRequest
     /// <summary>The chat that sent the code (link) or that the code was sent to (code).</summary>
     public string? ChatId { get; set; }
 
-    /// <summary><c>+</c> and digits when the chat id carries a phone number, else null.</summary>
+    /// <summary><c>+</c> and digits: the sender's phone number when known (SPEC 1), else null.</summary>
     public string? Phone { get; set; }
+
+    /// <summary>The provider's own id of the sender when it gave one: a WAHA <c>@lid</c> or a Cloud API BSUID.</summary>
+    public string? UserId { get; set; }
 
     public string? PromptMessage { get; set; }
     public string? SuccessMessage { get; set; }
@@ -113,6 +116,12 @@ public static class OtpStatusNames
 public static class FailedReasons
 {
     public const string WrongSender = "wrong_sender";
+
+    /// <summary>A bound request's code came from an identity that could not be resolved to a phone number (SPEC 3).</summary>
+    public const string SenderUnresolved = "sender_unresolved";
+
+    /// <summary>The provider reported that a requested code could not be delivered (SPEC 3).</summary>
+    public const string Undeliverable = "undeliverable";
     public const string Declined = "declined";
     public const string Cancelled = "cancelled";
     public const string Superseded = "superseded";
@@ -129,6 +138,7 @@ internal sealed class OtpRequestConfiguration : IEntityTypeConfiguration<OtpRequ
         e.Property(r => r.Status).HasMaxLength(16).HasConversion(s => s.Name(), s => OtpStatusNames.Parse(s));
         e.Property(r => r.FailedReason).HasMaxLength(32);
         e.Property(r => r.DeviceDescription).HasMaxLength(100);
+        e.Property(r => r.UserId).HasMaxLength(150);
         e.HasOne<Instances.Instance>().WithMany().HasForeignKey(r => r.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_otp_requests_instances_instance_id");
 

@@ -30,21 +30,24 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     public void Create(OtpRequest request) => work.Db.OtpRequests.Add(request);
 
     /// <summary>Queues a WhatsApp message for <paramref name="request"/> (or none) in this unit of work.</summary>
-    public void Send(Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null) =>
-        outbox.Send(work, instanceId, requestId, chatId, text, kind, code);
+    public void Send(Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null, string? link = null) =>
+        outbox.Send(work, instanceId, requestId, chatId, text, kind, code, link);
 
     /// <summary>
-    /// Match: the code arrived from an allowed chat. Records the sender and issues a fresh verification token (an earlier
-    /// one stops working). False when the request stopped being pending, expired, or is bound to another chat meanwhile.
+    /// Match: the code arrived from an allowed chat (the caller matched the sender against <paramref name="boundChatId"/>,
+    /// in whatever form the owner writes, SPEC 1). Records the sender (where replies go, its phone, its user id) and
+    /// issues a fresh verification token (an earlier one stops working). False when the request stopped being pending or
+    /// expired meanwhile.
     /// </summary>
-    public async Task<bool> ReceiveCodeAsync(Guid id, string chatId, string? phone, byte[] verificationTokenHash)
+    public async Task<bool> ReceiveCodeAsync(Guid id, string? boundChatId, string chatId, string? phone, string? userId, byte[] verificationTokenHash)
     {
         var now = Now;
         var rows = await Db.OtpRequests
-            .Where(r => r.Id == id && r.Status == OtpStatus.Pending && r.ExpiresAt > now && (r.BoundChatId == null || r.BoundChatId == chatId))
+            .Where(r => r.Id == id && r.Status == OtpStatus.Pending && r.ExpiresAt > now && r.BoundChatId == boundChatId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.ChatId, chatId)
                 .SetProperty(r => r.Phone, phone)
+                .SetProperty(r => r.UserId, userId)
                 .SetProperty(r => r.MessageReceivedAt, now)
                 .SetProperty(r => r.VerificationTokenHash, verificationTokenHash), Aborted);
         return rows == 1;
@@ -92,6 +95,45 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
 
     /// <summary>Ends an open request as <c>failed</c> for <paramref name="reason"/> (<see cref="FailedReasons"/>).</summary>
     public Task<OtpRequest?> FailAsync(Guid id, string reason) => EndAsync(id, OtpStatus.Failed, reason);
+
+    /// <summary>
+    /// The provider reported that the code of a <c>request-code</c> request never arrived (SPEC 3): <c>failed</c>,
+    /// reason <c>undeliverable</c>, with the failed callback.
+    /// </summary>
+    public Task<OtpRequest?> UndeliverableAsync(Guid id) =>
+        EndAsync(id, OtpStatus.Failed, FailedReasons.Undeliverable, r => r.OtpType == OtpTypes.Code);
+
+    /// <summary>
+    /// A provider's delivery report on a sent message (SPEC 2.4): moves its delivery status forward, never back (the
+    /// update is conditional on the status read, so concurrent reports cannot move it back either). False when it did not.
+    /// </summary>
+    /// <param name="resendButtonAsText">
+    /// A failed button is sent again as plain text (SPEC 5: when Meta refuses an interactive message, the text form is
+    /// sent instead).
+    /// </param>
+    public async Task<bool> ReportDeliveryAsync(OutboundMessage message, string status, string? error, bool resendButtonAsText = false)
+    {
+        var now = Now;
+        var previous = message.DeliveryStatus;
+        var rows = await Db.OutboundMessages
+            .Where(m => m.Id == message.Id && m.DeliveryStatus == previous)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.DeliveryStatus, status)
+                .SetProperty(m => m.DeliveryError, error)
+                .SetProperty(m => m.DeliveryUpdatedAt, now), Aborted);
+        if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
+        {
+            await UndeliverableAsync(requestId);
+        }
+
+        if (rows == 1 && status == DeliveryStatuses.Failed && resendButtonAsText && message.Form == MessageForms.Button)
+        {
+            Send(message.InstanceId, message.RequestId, message.ChatId, message.Text);
+            logger.LogInformation("Message {MessageId}: the button failed ({Error}), its text form queued", message.Id, error);
+        }
+
+        return rows == 1;
+    }
 
     /// <summary>A new code for a chat supersedes the chat's older open ones (SPEC 2.3).</summary>
     public async Task SupersedeCodesAsync(Guid instanceId, string chatId)
@@ -265,14 +307,14 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         }
 
         var payload = new CallbackPayload(ended.Id, ended.OtpType == OtpTypes.Link ? ended.Code : null, ended.ChatId, ended.Status.Name(),
-            ended.VerifiedAt, ended.Phone, ended.OtpType, ended.FailedReason);
+            ended.VerifiedAt, ended.Phone, ended.UserId, ended.OtpType, ended.FailedReason);
         outbox.Callback(work, ended.InstanceId, ended.Id, url, JsonSerializer.Serialize(payload, ApiJson.Options));
     }
 }
 
 /// <summary>The body of a callback (SPEC 7).</summary>
 public sealed record CallbackPayload(
-    Guid Uuid, string? Code, string? ChatId, string Status, DateTimeOffset? VerifiedAt, string? Phone, string OtpType, string? Reason);
+    Guid Uuid, string? Code, string? ChatId, string Status, DateTimeOffset? VerifiedAt, string? Phone, string? UserId, string OtpType, string? Reason);
 
 /// <summary>
 /// The one way to change OTP requests: runs a unit of work (<see cref="Writes"/>) with the request lifecycle bound to it.

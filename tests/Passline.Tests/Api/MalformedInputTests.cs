@@ -235,7 +235,8 @@ public sealed class MalformedInputTests(AppFixture fixture) : IClassFixture<AppF
     private static bool IsAcceptable(string field, string value) => (field, value) switch
     {
         (_, "[null]") or (_, "{\"a\":1}") when field is "message" or "callback" => value == "{\"a\":1}",
-        ("message" or "callback", "{}") => true,
+        ("message" or "callback", "{}" or "[]") => true,
+        ("chatId", "\"\"") => true,
         _ => false,
     };
 }

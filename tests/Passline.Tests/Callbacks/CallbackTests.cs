@@ -77,7 +77,7 @@ public sealed class CallbackTests : IAsyncLifetime
         Assert.StartsWith("application/json", callback.Headers["Content-Type"]);
         AssertSigned(callback, secret);
         var body = JsonNode.Parse(callback.Body)!.AsObject();
-        Assert.Equal(["uuid", "code", "chat_id", "status", "verified_at", "phone", "otp_type", "reason"], body.Select(p => p.Key));
+        Assert.Equal(["uuid", "code", "chat_id", "status", "verified_at", "phone", "user_id", "otp_type", "reason"], body.Select(p => p.Key));
         Assert.Equal(link.Uuid.ToString(), body["uuid"]!.GetValue<string>());
         Assert.Equal(link.Code, body["code"]!.GetValue<string>());
         Assert.Equal("201063178738@c.us", body["chat_id"]!.GetValue<string>());

@@ -102,10 +102,12 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         var body = JsonNode.Parse(sent.Body)!;
         Assert.Equal("whatsapp", body["messaging_product"]!.GetValue<string>());
         Assert.Equal("16505551234", body["to"]!.GetValue<string>());
-        Assert.Equal("text", body["type"]!.GetValue<string>());
-        Assert.False(body["text"]!["preview_url"]!.GetValue<bool>());
 
-        await VerifyAndExchangeAsync(instance, link, body["text"]!["body"]!.GetValue<string>(), "16505551234@c.us");
+        // The success message goes as a call-to-action button by default on the Cloud API (SPEC 5 "Reply style").
+        Assert.Equal("interactive", body["type"]!.GetValue<string>());
+        Assert.Equal("cta_url", body["interactive"]!["type"]!.GetValue<string>());
+        Assert.Equal("Here is your login link:", body["interactive"]!["body"]!["text"]!.GetValue<string>());
+        await VerifyAndExchangeAsync(instance, link, body["interactive"]!["action"]!["parameters"]!["url"]!.GetValue<string>(), "16505551234@c.us");
         var message = await App.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.RequestId == link.Uuid));
         Assert.Equal("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI0QzM3RTk0NjY0QjE0RjlGRTQA", message.ProviderMessageId);
     }
@@ -227,7 +229,7 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
-    public async Task LidSenderIsKeptAsReceivedWithoutPhone()
+    public async Task UnresolvableLidOnAnUnboundLinkIsMatchedWithItsUserIdAndNoPhone()
     {
         var instance = await WahaInstanceAsync();
         var link = await GenerateAsync(instance);
@@ -235,8 +237,8 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         await App.Client().SendAsync(SignedWaha(instance.Id, WahaMessage(Message(link.Code), from: "123456789012345@lid"), WahaHmac));
 
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.Equal(("123456789012345@lid", null), (stored.ChatId, stored.Phone));
-        var sent = Assert.Single(await waha.WaitForAsync());
+        Assert.Equal(("123456789012345@lid", null, "123456789012345@lid"), (stored.ChatId, stored.Phone, stored.UserId));
+        var sent = Assert.Single(await waha.WaitForAsync(where: r => r.Path == "/api/sendText"));
         Assert.Equal("123456789012345@lid", JsonNode.Parse(sent.Body)!["chatId"]!.GetValue<string>());
     }
 

@@ -261,7 +261,7 @@ public sealed class CallbackVerifierTests
 
         Assert.Equal(new CallbackPayload(
             Guid.Parse("a0b5e14e-95da-4bd4-9e2a-071661244bef"), "RDYFQUBX", "20123456789@c.us", OtpStatus.Verified,
-            new DateTimeOffset(2025, 12, 29, 17, 50, 0, TimeSpan.Zero), "+20123456789", "link", null), callback);
+            new DateTimeOffset(2025, 12, 29, 17, 50, 0, TimeSpan.Zero), "+20123456789", null, "link", null), callback);
     }
 
     [Fact]

@@ -123,7 +123,7 @@ public sealed class PasslineClientRequestTests
                       "status": "verified", "otp_type": "link",
                       "expires_at": "2025-12-29T18:14:55+00:00", "created_at": "2025-12-29T17:44:55+00:00",
                       "whatsapp_link": "https://wa.me/201553730661?text=x", "link_url": "https://passline.example.com/l/a0b5e14e-95da-4bd4-9e2a-071661244bef",
-                      "phone": "+20123456789", "verified_at": "2025-12-29T17:50:00+00:00", "validated_at": null,
+                      "phone": "+20123456789", "user_id": "185103487680637@lid", "verified_at": "2025-12-29T17:50:00+00:00", "validated_at": null,
                       "failed_reason": null, "message_received_at": "2025-12-29T17:49:12+00:00",
                       "callback": {"status": "retrying", "attempts": 3, "last_attempt_at": "2025-12-29T17:52:00+00:00",
                                    "delivered_at": null, "last_status_code": 503, "last_error": "HTTP 503",
@@ -140,8 +140,8 @@ public sealed class PasslineClientRequestTests
         Assert.Equal(new OtpRequestDetails(
             Uuid, "RDYFQUBX", "20123456789@c.us", OtpStatus.Verified, "link", Utc(18, 14, 55), Utc(17, 44, 55),
             "https://wa.me/201553730661?text=x", "https://passline.example.com/l/a0b5e14e-95da-4bd4-9e2a-071661244bef",
-            "+20123456789", Utc(17, 50, 0), null, null, Utc(17, 49, 12),
-            new CallbackDelivery("retrying", 3, Utc(17, 52, 0), null, 503, "HTTP 503")), request);
+            "+20123456789", "185103487680637@lid", Utc(17, 50, 0), null, null, Utc(17, 49, 12),
+            new CallbackDelivery("retrying", 3, Utc(17, 52, 0), null, 503, "HTTP 503"), null), request);
     }
 
     [Fact]
@@ -174,8 +174,8 @@ public sealed class PasslineClientRequestTests
     {
         await using var server = await ScriptedServer.StartAsync(ScriptedServer.Json(200, """
             {"success": true, "message": "Token exchanged successfully",
-             "data": {"uuid": "a0b5e14e-95da-4bd4-9e2a-071661244bef", "chat_id": "20123456789@c.us", "phone": "+20123456789",
-                      "status": "verified", "verified_at": "2025-12-29T17:50:00+00:00"}}
+             "data": {"uuid": "a0b5e14e-95da-4bd4-9e2a-071661244bef", "chat_id": "185103487680637@lid", "phone": "+20123456789",
+                      "user_id": "185103487680637@lid", "status": "verified", "verified_at": "2025-12-29T17:50:00+00:00"}}
             """));
 
         var identity = await ClientFor(server).ExchangeAsync("Xb3_kQ-9");
@@ -183,7 +183,7 @@ public sealed class PasslineClientRequestTests
         var received = Assert.Single(server.Received);
         Assert.Equal($"/api/otp/v2/{Instance}/exchange", received.PathAndQuery);
         Assert.Equal("""{"token":"Xb3_kQ-9"}""", received.Body);
-        Assert.Equal(new VerifiedIdentity(Uuid, "20123456789@c.us", "+20123456789", OtpStatus.Verified, Utc(17, 50, 0)), identity);
+        Assert.Equal(new VerifiedIdentity(Uuid, "185103487680637@lid", "+20123456789", "185103487680637@lid", OtpStatus.Verified, Utc(17, 50, 0)), identity);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
     [InlineData("""{"chatId": "201063178738", "length": 11}""", "length")]
     [InlineData("""{"chatId": "201063178738", "useNumber": false}""", "useNumber")]
     [InlineData("""{"chatId": "201063178738", "useNumber": "maybe"}""", "useNumber")]
-    [InlineData("""{"chatId": "201063178738", "expires": 1801}""", "expires")]
+    [InlineData("""{"chatId": "201063178738", "expires": 86401}""", "expires")]
     [InlineData("""{"chatId": "201063178738", "expires": 59}""", "expires")]
     [InlineData("""{"chatId": "201063178738", "name": ""}""", "name")]
     public async Task InvalidRequestCodeNamesTheField(string body, string field)

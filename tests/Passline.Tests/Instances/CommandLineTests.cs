@@ -82,6 +82,10 @@ public sealed class CommandLineTests
     [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "cloud-api", "--phone-number-id", "1")]
     [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--redirect-origin", "https://a.example.com/path")]
     [InlineData("--phone", "201553730661", "--provider", "simulator")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--reply-style", "buttons")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--button-label", "A label far longer than twenty")]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "cloud-api", "--phone-number-id", "1", "--access-token", "t",
+        "--app-secret", "s", "--verify-token", "v", "--auth-template", "code", "--auth-template-language", "english")]
     public async Task InvalidInstanceIsRefusedWithAMessage(params string[] options)
     {
         await using var database = await TestDatabase.CreateAsync();
@@ -90,6 +94,24 @@ public sealed class CommandLineTests
         Assert.NotEqual(0, exitCode);
         Assert.DoesNotContain("\"token\"", stdout, StringComparison.Ordinal);
         Assert.NotEqual("", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task CloudApiInstanceWithoutAnAuthenticationTemplateIsCreatedWithAWarningAndButtonDefaults()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        string[] cloud = ["--phone-number-id", "106540352242922", "--access-token", "EAAG", "--app-secret", "secret", "--verify-token", "verify"];
+        var (exitCode, stdout, stderr) = await ExecAsync(database, ["instance", "create", "--name", "Acme", "--phone", "15550783881", "--provider", "cloud-api", .. cloud]);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("warning: no --auth-template: request-code will answer 409", stderr, StringComparison.Ordinal);
+        var instanceId = JsonNode.Parse(stdout)!["instance"]!.GetValue<string>();
+
+        var updated = await RunJsonAsync(database, "instance", "update", "--instance", instanceId, "--auth-template", "passline_code", "--button-label", "Sign in");
+        Assert.Equal(("passline_code", "en_US", "button", "Sign in"), (updated["auth_template"]!.GetValue<string>(),
+            updated["auth_template_language"]!.GetValue<string>(), updated["reply_style"]!.GetValue<string>(), updated["button_label"]!.GetValue<string>()));
+        var (_, _, quiet) = await ExecAsync(database, ["instance", "update", "--instance", instanceId, "--reply-style", "text", "--auth-template-language", "pt_BR"]);
+        Assert.DoesNotContain("warning", quiet, StringComparison.Ordinal);
     }
 
     [Fact]

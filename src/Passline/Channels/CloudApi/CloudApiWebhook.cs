@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Outbox;
 using Passline.Requests;
 using Passline.Storage;
 
@@ -11,8 +12,9 @@ namespace Passline.Channels.CloudApi;
 
 /// <summary>
 /// <c>/webhooks/cloud-api/{instance}</c> (SPEC 5): the <c>hub.challenge</c> handshake on GET, and on POST the
-/// <c>entry[].changes[].value.messages[]</c> of a webhook signed with <c>X-Hub-Signature-256</c>. Statuses and
-/// anything that is not a user's text are acknowledged and ignored, so Meta does not retry them.
+/// <c>entry[].changes[].value.messages[]</c> and <c>statuses[]</c> of a webhook signed with <c>X-Hub-Signature-256</c>.
+/// Statuses update the delivery status of sent messages; anything that is not a user's text or a status is acknowledged
+/// and ignored, so Meta does not retry it.
 /// </summary>
 public static class CloudApiWebhook
 {
@@ -42,37 +44,112 @@ public static class CloudApiWebhook
             : ApiError.Forbidden("The verify token does not match.");
     }
 
-    public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(string instance, HttpContext context, PasslineDb db, InboundProcessor processor)
+    public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(
+        string instance, HttpContext context, PasslineDb db, InboundProcessor processor, IdentityBook identities, DeliveryReports reports)
     {
         var (outcomes, error) = await WebhookReceiver.ReceiveAsync(context, instance, Providers.CloudApi, db, processor,
             (body, target) => WebhookSignatures.IsValidCloudApi(body, context.Request.Headers["X-Hub-Signature-256"], target.Settings.AppSecret),
-            (json, target) => Parse(json, target.Settings.PhoneNumberId));
+            async (json, target) =>
+            {
+                await reports.ApplyAsync(target, [.. Statuses(json, target.Settings.PhoneNumberId)], context.RequestAborted);
+                var messages = new List<IncomingMessage>();
+                foreach (var message in Parse(json, target.Settings.PhoneNumberId))
+                {
+                    messages.Add(await ResolveAsync(identities, target, message, context.RequestAborted));
+                }
+
+                return messages;
+            });
         return error is null ? TypedResults.Ok(new Acknowledged(true, outcomes)) : error;
     }
 
-    /// <summary>The user messages of a Cloud API webhook addressed to <paramref name="phoneNumberId"/>.</summary>
+    /// <summary>
+    /// Remembers a BSUID's phone while Meta still shows it; a later message without the number then still has it (SPEC 1).
+    /// </summary>
+    private static async Task<IncomingMessage> ResolveAsync(IdentityBook identities, Instance target, IncomingMessage message, CancellationToken cancellationToken)
+    {
+        if (!message.IsUserText || message.UserId is not { } userId)
+        {
+            return message;
+        }
+
+        if (message.Phone is { } phone)
+        {
+            await identities.RememberAsync(target.Id, userId, phone, cancellationToken);
+            return message;
+        }
+
+        return message with { Phone = await identities.FindAsync(target.Id, userId, cancellationToken) };
+    }
+
+    /// <summary>
+    /// The user messages of a Cloud API webhook addressed to <paramref name="phoneNumberId"/>. Since 2026-03-31 a user
+    /// has a business-scoped id (BSUID: <c>from_user_id</c>, <c>contacts[].user_id</c>); one who hides the number has
+    /// no <c>from</c> / <c>wa_id</c>, and is then answered through <c>recipient</c> (SPEC 1, 5). Messages posted in a
+    /// group carry <c>group_id</c> and are ignored.
+    /// </summary>
     public static IEnumerable<IncomingMessage> Parse(JsonElement json, string? phoneNumberId)
     {
-        foreach (var value in Each(json, "entry").SelectMany(entry => Each(entry, "changes")).Select(change => Property(change, "value")))
+        foreach (var value in Values(json, phoneNumberId))
         {
-            if (value is not { } v || (phoneNumberId is not null && Text(Property(v, "metadata"), "phone_number_id") is { } to && to != phoneNumberId))
-            {
-                continue;
-            }
-
-            foreach (var message in Each(v, "messages"))
+            var contacts = Each(value, "contacts").ToList();
+            foreach (var message in Each(value, "messages"))
             {
                 var id = Text(message, "id");
-
-                // Users known only by a business-scoped id carry no phone number: kept as received (SPEC 1).
-                var from = Text(message, "from") ?? Text(message, "from_user_id") ?? Text(message, "user_id");
-                if (id is null || from is null)
+                var from = Text(message, "from");
+                var contact = contacts.FirstOrDefault(c => from is not null ? Text(c, "wa_id") == from : Text(c, "user_id") == Text(message, "from_user_id"));
+                var userId = Text(message, "from_user_id") ?? (contact.ValueKind == JsonValueKind.Object ? Text(contact, "user_id") : null);
+                var phone = from is null ? null : ChatId.Normalize(from) is { } normalized ? ChatId.Phone(normalized) : null;
+                if (id is null || (phone is null && userId is null))
                 {
                     continue;
                 }
 
-                var chatId = from.All(char.IsAsciiDigit) ? ChatId.Normalize(from) ?? from : from;
-                yield return new IncomingMessage(id, chatId, ChatId.Phone(chatId), MessageText(message), FromMe: false, IsGroup: false);
+                var chatId = phone is not null ? phone[1..] + "@c.us" : userId!;
+                var isGroup = Property(message, "group_id") is not null;
+                yield return new IncomingMessage(id, chatId, phone, MessageText(message), FromMe: false, isGroup, userId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>statuses[]</c>: <c>sent</c>, <c>delivered</c>, <c>read</c>, or <c>failed</c> with <c>errors[]</c>
+    /// (<c>code</c>, <c>title</c>), for the messages this number sent.
+    /// </summary>
+    public static IEnumerable<DeliveryReport> Statuses(JsonElement json, string? phoneNumberId)
+    {
+        foreach (var value in Values(json, phoneNumberId))
+        {
+            foreach (var status in Each(value, "statuses"))
+            {
+                var state = Text(status, "status");
+                if (Text(status, "id") is not { } id
+                    || state is not (DeliveryStatuses.Sent or DeliveryStatuses.Delivered or DeliveryStatuses.Read or DeliveryStatuses.Failed))
+                {
+                    continue;
+                }
+
+                string? error = null;
+                if (state == DeliveryStatuses.Failed)
+                {
+                    var first = Each(status, "errors").FirstOrDefault();
+                    var code = first.ValueKind == JsonValueKind.Object && Property(first, "code") is { ValueKind: JsonValueKind.Number } c ? c.GetRawText() : null;
+                    var title = first.ValueKind == JsonValueKind.Object ? Text(first, "title") ?? Text(first, "message") : null;
+                    error = string.Join(' ', new[] { code, title }.Where(p => p is not null)) is { Length: > 0 } e ? e : "failed";
+                }
+
+                yield return new DeliveryReport(id, state, error);
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Values(JsonElement json, string? phoneNumberId)
+    {
+        foreach (var value in Each(json, "entry").SelectMany(entry => Each(entry, "changes")).Select(change => Property(change, "value")))
+        {
+            if (value is { } v && (phoneNumberId is null || Text(Property(v, "metadata"), "phone_number_id") is not { } to || to == phoneNumberId))
+            {
+                yield return v;
             }
         }
     }

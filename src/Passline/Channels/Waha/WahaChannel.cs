@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Passline.Instances;
 using Passline.Outbox;
 
@@ -13,7 +11,13 @@ public static class WahaChannel
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{settings.WahaUrl!.TrimEnd('/')}/api/sendText")
         {
-            Content = JsonContent.Create(new SendText(settings.WahaSession ?? "default", message.ChatId, message.Text, LinkPreview: false)),
+            Content = JsonRequestBody.Of(new System.Text.Json.Nodes.JsonObject
+            {
+                ["session"] = settings.WahaSession ?? "default",
+                ["chatId"] = message.ChatId,
+                ["text"] = message.Text,
+                ["linkPreview"] = false,
+            }),
         };
         if (!string.IsNullOrEmpty(settings.WahaApiKey))
         {
@@ -24,18 +28,21 @@ public static class WahaChannel
         return Delivery.Classify(response, now, response.IsSuccessStatusCode ? await MessageIdAsync(response, cancellationToken) : null);
     }
 
-    private sealed record SendText(
-        [property: JsonPropertyName("session")] string Session,
-        [property: JsonPropertyName("chatId")] string ChatId,
-        [property: JsonPropertyName("text")] string Text,
-        [property: JsonPropertyName("linkPreview")] bool LinkPreview);
-
-    /// <summary>WAHA answers with the sent message; its id is a string or, on some engines, <c>{"_serialized": "..."}</c>.</summary>
+    /// <summary>
+    /// WAHA answers with the sent message as its engine has it: WEBJS <c>{"id": {"_serialized": "true_..._..."}}</c>,
+    /// GOWS <c>{"id": "..."}</c>, NOWEB (Baileys) <c>{"key": {"id": "..."}}</c>.
+    /// </summary>
     private static async Task<string?> MessageIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
             using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("key", out var key)
+                && key.ValueKind == JsonValueKind.Object && key.TryGetProperty("id", out var keyId) && keyId.ValueKind == JsonValueKind.String)
+            {
+                return keyId.GetString();
+            }
+
             if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("id", out var id))
             {
                 return id.ValueKind == JsonValueKind.String ? id.GetString()

@@ -102,8 +102,8 @@ namespace Passline.Storage.Migrations.Postgres
 
                     b.Property<string>("Outcome")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
                         .HasColumnName("outcome");
 
                     b.Property<string>("ProviderMessageId")
@@ -131,6 +131,33 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasDatabaseName("ix_inbound_messages_instance_id_chat_id_received_at");
 
                     b.ToTable("inbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("character varying(150)")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("phone");
+
+                    b.Property<DateTimeOffset>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("resolved_at");
+
+                    b.HasKey("InstanceId", "UserId")
+                        .HasName("pk_known_identities");
+
+                    b.ToTable("known_identities", (string)null);
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
@@ -234,6 +261,10 @@ namespace Passline.Storage.Migrations.Postgres
                                 .HasColumnType("text")
                                 .HasColumnName("settings_auth_template_language");
 
+                            b1.Property<string>("ButtonLabel")
+                                .HasColumnType("text")
+                                .HasColumnName("settings_button_label");
+
                             b1.Property<string>("GraphUrl")
                                 .HasColumnType("text")
                                 .HasColumnName("settings_graph_url");
@@ -245,6 +276,10 @@ namespace Passline.Storage.Migrations.Postgres
                             b1.Property<string>("PhoneNumberId")
                                 .HasColumnType("text")
                                 .HasColumnName("settings_phone_number_id");
+
+                            b1.Property<string>("ReplyStyle")
+                                .HasColumnType("text")
+                                .HasColumnName("settings_reply_style");
 
                             b1.Property<string>("VerifyToken")
                                 .HasColumnType("text")
@@ -456,6 +491,25 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DeliveryError")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("delivery_error");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<DateTimeOffset?>("DeliveryUpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivery_updated_at");
+
+                    b.Property<string>("Form")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("form");
+
                     b.Property<Guid>("InstanceId")
                         .HasColumnType("uuid")
                         .HasColumnName("instance_id");
@@ -469,6 +523,10 @@ namespace Passline.Storage.Migrations.Postgres
                     b.Property<string>("LastError")
                         .HasColumnType("text")
                         .HasColumnName("last_error");
+
+                    b.Property<string>("Link")
+                        .HasColumnType("text")
+                        .HasColumnName("link");
 
                     b.Property<DateTimeOffset?>("LockedUntil")
                         .HasColumnType("timestamp with time zone")
@@ -503,6 +561,9 @@ namespace Passline.Storage.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_outbound_messages");
+
+                    b.HasIndex("InstanceId", "ProviderMessageId")
+                        .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
 
                     b.HasIndex("Status", "NextAttemptAt")
                         .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
@@ -673,6 +734,11 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("success_message");
 
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("character varying(150)")
+                        .HasColumnName("user_id");
+
                     b.Property<DateTimeOffset?>("ValidatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("validated_at");
@@ -734,6 +800,16 @@ namespace Passline.Storage.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_inbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_known_identities_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>

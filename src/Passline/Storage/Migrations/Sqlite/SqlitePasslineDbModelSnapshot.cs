@@ -39,266 +39,6 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
-            modelBuilder.Entity("Passline.Api.RateCounter", b =>
-                {
-                    b.Property<string>("Key")
-                        .HasMaxLength(200)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("key");
-
-                    b.Property<long>("WindowStart")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("window_start");
-
-                    b.Property<int>("Count")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("count");
-
-                    b.HasKey("Key", "WindowStart")
-                        .HasName("pk_rate_counters");
-
-                    b.HasIndex("WindowStart")
-                        .HasDatabaseName("ix_rate_counters_window_start");
-
-                    b.ToTable("rate_counters", (string)null);
-                });
-
-            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("id");
-
-                    b.Property<long>("AttemptedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("attempted_at");
-
-                    b.Property<Guid>("DeliveryId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("delivery_id");
-
-                    b.Property<string>("Error")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("error");
-
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("outcome");
-
-                    b.Property<int?>("StatusCode")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("status_code");
-
-                    b.HasKey("Id")
-                        .HasName("pk_callback_attempts");
-
-                    b.HasIndex("DeliveryId")
-                        .HasDatabaseName("ix_callback_attempts_delivery_id");
-
-                    b.ToTable("callback_attempts", (string)null);
-                });
-
-            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("id");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("attempts");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("created_at");
-
-                    b.Property<long?>("DeliveredAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("delivered_at");
-
-                    b.Property<Guid>("InstanceId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("instance_id");
-
-                    b.Property<long?>("LastAttemptAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("last_attempt_at");
-
-                    b.Property<string>("LastError")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("last_error");
-
-                    b.Property<int?>("LastStatusCode")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("last_status_code");
-
-                    b.Property<long?>("LockedUntil")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("locked_until");
-
-                    b.Property<long>("NextAttemptAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("next_attempt_at");
-
-                    b.Property<string>("Payload")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("payload");
-
-                    b.Property<Guid>("RequestId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("request_id");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("status");
-
-                    b.Property<string>("Url")
-                        .IsRequired()
-                        .HasMaxLength(2048)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("url");
-
-                    b.HasKey("Id")
-                        .HasName("pk_callback_deliveries");
-
-                    b.HasIndex("InstanceId")
-                        .HasDatabaseName("ix_callback_deliveries_instance_id");
-
-                    b.HasIndex("RequestId")
-                        .HasDatabaseName("ix_callback_deliveries_request_id");
-
-                    b.HasIndex("Status", "NextAttemptAt")
-                        .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
-
-                    b.ToTable("callback_deliveries", (string)null);
-                });
-
-            modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("id");
-
-                    b.Property<long>("AttemptedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("attempted_at");
-
-                    b.Property<string>("Error")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("error");
-
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("message_id");
-
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("outcome");
-
-                    b.Property<int?>("StatusCode")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("status_code");
-
-                    b.HasKey("Id")
-                        .HasName("pk_outbound_attempts");
-
-                    b.HasIndex("MessageId")
-                        .HasDatabaseName("ix_outbound_attempts_message_id");
-
-                    b.ToTable("outbound_attempts", (string)null);
-                });
-
-            modelBuilder.Entity("Passline.Channels.OutboundMessage", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("id");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("attempts");
-
-                    b.Property<string>("ChatId")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("chat_id");
-
-                    b.Property<string>("Code")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("code");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("created_at");
-
-                    b.Property<Guid>("InstanceId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("instance_id");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasMaxLength(8)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("kind");
-
-                    b.Property<string>("LastError")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("last_error");
-
-                    b.Property<long?>("LockedUntil")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("locked_until");
-
-                    b.Property<long>("NextAttemptAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("next_attempt_at");
-
-                    b.Property<string>("ProviderMessageId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("provider_message_id");
-
-                    b.Property<Guid?>("RequestId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("request_id");
-
-                    b.Property<long?>("SentAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("sent_at");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("status");
-
-                    b.Property<string>("Text")
-                        .IsRequired()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("text");
-
-                    b.HasKey("Id")
-                        .HasName("pk_outbound_messages");
-
-                    b.HasIndex("Status", "NextAttemptAt")
-                        .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
-
-                    b.HasIndex("InstanceId", "ChatId", "CreatedAt")
-                        .HasDatabaseName("ix_outbound_messages_instance_id_chat_id_created_at");
-
-                    b.ToTable("outbound_messages", (string)null);
-                });
-
             modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -351,7 +91,7 @@ namespace Passline.Storage.Migrations.Sqlite
 
                     b.Property<string>("Outcome")
                         .IsRequired()
-                        .HasMaxLength(16)
+                        .HasMaxLength(24)
                         .HasColumnType("TEXT")
                         .HasColumnName("outcome");
 
@@ -380,6 +120,33 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasDatabaseName("ix_inbound_messages_instance_id_chat_id_received_at");
 
                     b.ToTable("inbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Phone")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phone");
+
+                    b.Property<long>("ResolvedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("resolved_at");
+
+                    b.HasKey("InstanceId", "UserId")
+                        .HasName("pk_known_identities");
+
+                    b.ToTable("known_identities", (string)null);
                 });
 
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
@@ -483,6 +250,10 @@ namespace Passline.Storage.Migrations.Sqlite
                                 .HasColumnType("TEXT")
                                 .HasColumnName("settings_auth_template_language");
 
+                            b1.Property<string>("ButtonLabel")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("settings_button_label");
+
                             b1.Property<string>("GraphUrl")
                                 .HasColumnType("TEXT")
                                 .HasColumnName("settings_graph_url");
@@ -494,6 +265,10 @@ namespace Passline.Storage.Migrations.Sqlite
                             b1.Property<string>("PhoneNumberId")
                                 .HasColumnType("TEXT")
                                 .HasColumnName("settings_phone_number_id");
+
+                            b1.Property<string>("ReplyStyle")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("settings_reply_style");
 
                             b1.Property<string>("VerifyToken")
                                 .HasColumnType("TEXT")
@@ -522,7 +297,293 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("instances", (string)null);
                 });
 
-            modelBuilder.Entity("Passline.Links.OtpRequest", b =>
+            modelBuilder.Entity("Passline.Outbox.CallbackAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AttemptedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_attempts");
+
+                    b.HasIndex("DeliveryId")
+                        .HasDatabaseName("ix_callback_attempts_delivery_id");
+
+                    b.ToTable("callback_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Outbox.CallbackDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long?>("LastAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_until");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_callback_deliveries");
+
+                    b.HasIndex("InstanceId")
+                        .HasDatabaseName("ix_callback_deliveries_instance_id");
+
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_callback_deliveries_request_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
+
+                    b.ToTable("callback_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Outbox.OutboundAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AttemptedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempted_at");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_attempts");
+
+                    b.HasIndex("MessageId")
+                        .HasDatabaseName("ix_outbound_attempts_message_id");
+
+                    b.ToTable("outbound_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Outbox.OutboundMessage", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("ChatId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chat_id");
+
+                    b.Property<string>("Code")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DeliveryError")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_error");
+
+                    b.Property<string>("DeliveryStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_status");
+
+                    b.Property<long?>("DeliveryUpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("delivery_updated_at");
+
+                    b.Property<string>("Form")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("form");
+
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Link")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("link");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_until");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("ProviderMessageId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_message_id");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbound_messages");
+
+                    b.HasIndex("InstanceId", "ProviderMessageId")
+                        .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
+
+                    b.HasIndex("Status", "NextAttemptAt")
+                        .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
+
+                    b.HasIndex("InstanceId", "ChatId", "CreatedAt")
+                        .HasDatabaseName("ix_outbound_messages_instance_id_chat_id_created_at");
+
+                    b.ToTable("outbound_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.RateLimiting.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("window_start");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.HasKey("Key", "WindowStart")
+                        .HasName("pk_rate_counters");
+
+                    b.HasIndex("WindowStart")
+                        .HasDatabaseName("ix_rate_counters_window_start");
+
+                    b.ToTable("rate_counters", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Requests.OtpRequest", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -658,6 +719,11 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("success_message");
 
+                    b.Property<string>("UserId")
+                        .HasMaxLength(150)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
                     b.Property<long?>("ValidatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("validated_at");
@@ -701,46 +767,6 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.ToTable("otp_requests", (string)null);
                 });
 
-            modelBuilder.Entity("Passline.Callbacks.CallbackAttempt", b =>
-                {
-                    b.HasOne("Passline.Callbacks.CallbackDelivery", null)
-                        .WithMany()
-                        .HasForeignKey("DeliveryId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_callback_attempts_callback_deliveries_delivery_id");
-                });
-
-            modelBuilder.Entity("Passline.Callbacks.CallbackDelivery", b =>
-                {
-                    b.HasOne("Passline.Instances.Instance", null)
-                        .WithMany()
-                        .HasForeignKey("InstanceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_callback_deliveries_instances_instance_id");
-                });
-
-            modelBuilder.Entity("Passline.Channels.OutboundAttempt", b =>
-                {
-                    b.HasOne("Passline.Channels.OutboundMessage", null)
-                        .WithMany()
-                        .HasForeignKey("MessageId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_outbound_attempts_outbound_messages_message_id");
-                });
-
-            modelBuilder.Entity("Passline.Channels.OutboundMessage", b =>
-                {
-                    b.HasOne("Passline.Instances.Instance", null)
-                        .WithMany()
-                        .HasForeignKey("InstanceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_outbound_messages_instances_instance_id");
-                });
-
             modelBuilder.Entity("Passline.Channels.Simulator.SimulatedPhoneMessage", b =>
                 {
                     b.HasOne("Passline.Instances.Instance", null)
@@ -761,6 +787,16 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasConstraintName("fk_inbound_messages_instances_instance_id");
                 });
 
+            modelBuilder.Entity("Passline.Inbound.KnownIdentity", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_known_identities_instances_instance_id");
+                });
+
             modelBuilder.Entity("Passline.Instances.ApiToken", b =>
                 {
                     b.HasOne("Passline.Instances.Instance", "Instance")
@@ -773,7 +809,47 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.Navigation("Instance");
                 });
 
-            modelBuilder.Entity("Passline.Links.OtpRequest", b =>
+            modelBuilder.Entity("Passline.Outbox.CallbackAttempt", b =>
+                {
+                    b.HasOne("Passline.Outbox.CallbackDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_attempts_callback_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("Passline.Outbox.CallbackDelivery", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_callback_deliveries_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Outbox.OutboundAttempt", b =>
+                {
+                    b.HasOne("Passline.Outbox.OutboundMessage", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_attempts_outbound_messages_message_id");
+                });
+
+            modelBuilder.Entity("Passline.Outbox.OutboundMessage", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbound_messages_instances_instance_id");
+                });
+
+            modelBuilder.Entity("Passline.Requests.OtpRequest", b =>
                 {
                     b.HasOne("Passline.Instances.Instance", null)
                         .WithMany()

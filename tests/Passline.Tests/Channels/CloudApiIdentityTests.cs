@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Passline.Inbound;
+using Passline.Outbox;
+using Passline.Requests;
+using Passline.Tests.Infrastructure;
+using static Passline.Tests.Infrastructure.LinkFlow;
+using static Passline.Tests.Infrastructure.Webhooks;
+
+namespace Passline.Tests.Channels;
+
+/// <summary>
+/// Meta's Cloud API as real deployments meet it (SPEC 1, 5): users known only by a business-scoped user id (BSUID),
+/// group messages, delivery statuses with errors, business-initiated codes and call-to-action buttons. The Graph API
+/// is a loopback that records every body.
+/// </summary>
+public sealed class CloudApiIdentityTests : IAsyncLifetime
+{
+    private const string AccessToken = "EAAG-access-token";
+    private const string AppSecret = "meta-app-secret";
+    private const string PhoneNumberId = "106540352242922";
+    private const string Bsuid = "US.13491208655302741918";
+    private const string Wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI0QzM3RTk0NjY0QjE0RjlGRTQA";
+
+    private TestDatabase database = null!;
+    private PasslineApp app = null!;
+    private LoopbackServer graph = null!;
+    private LoopbackServer receiver = null!;
+
+    public async Task InitializeAsync()
+    {
+        database = await TestDatabase.CreateAsync();
+        app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Callbacks:AllowPrivateNetworks"] = "true" });
+        receiver = await LoopbackServer.StartAsync();
+        graph = await LoopbackServer.StartAsync();
+        graph.Respond = r => r.Headers.GetValueOrDefault("Authorization") == $"Bearer {AccessToken}"
+            ? new Answer(200, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cloud-api-send-response.json")))
+            : new Answer(401, """{"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}""");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await app.DisposeAsync();
+        await graph.DisposeAsync();
+        await receiver.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    private Task<TestInstance> InstanceAsync(string? template = null, string? buttonLabel = null) =>
+        app.CreateInstanceAsync(name: "Acme", provider: "cloud-api", redirectOrigins: ["https://app.example.com"], settings: s =>
+        {
+            s.GraphUrl = graph.BaseAddress.ToString();
+            s.GraphVersion = "v21.0";
+            s.PhoneNumberId = PhoneNumberId;
+            s.AccessToken = AccessToken;
+            s.AppSecret = AppSecret;
+            s.VerifyToken = "verify-me";
+            s.AuthTemplate = template;
+            s.AuthTemplateLanguage = template is null ? null : "en_US";
+            s.ButtonLabel = buttonLabel;
+        });
+
+    /// <summary>
+    /// A text from a user who hides the number (Meta's 2026 change): <c>contacts[].user_id</c> and
+    /// <c>messages[].from_user_id</c> carry the BSUID, <c>wa_id</c> and <c>from</c> are absent.
+    /// </summary>
+    private static string BsuidText(string text)
+    {
+        var json = JsonNode.Parse(CloudApiText(text))!;
+        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
+        var contact = value["contacts"]![0]!.AsObject();
+        contact.Remove("wa_id");
+        contact["user_id"] = Bsuid;
+        var message = value["messages"]![0]!.AsObject();
+        message.Remove("from");
+        message["from_user_id"] = Bsuid;
+        return json.ToJsonString();
+    }
+
+    /// <summary>A <c>statuses[]</c> webhook for <paramref name="id"/>; <c>failed</c> carries Meta's error.</summary>
+    private static string Status(string id, string status, string recipient = "16505551234")
+    {
+        var json = Fixture("cloud-api-status.json");
+        var entry = json["entry"]![0]!["changes"]![0]!["value"]!["statuses"]![0]!.AsObject();
+        entry["id"] = id;
+        entry["status"] = status;
+        entry["recipient_id"] = recipient;
+        if (status == "failed")
+        {
+            entry["errors"] = new JsonArray
+            {
+                new JsonObject
+                {
+                    ["code"] = 131026, ["title"] = "Message undeliverable", ["message"] = "Message undeliverable",
+                    ["error_data"] = new JsonObject { ["details"] = "Message could not be delivered to the recipient." },
+                    ["href"] = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+                },
+            };
+        }
+
+        return json.ToJsonString();
+    }
+
+    private async Task<JsonArray> PostAsync(TestInstance instance, string body)
+    {
+        var response = await app.Client().SendAsync(SignedCloudApi(instance.Id, body, AppSecret));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.ReadObjectAsync())["outcomes"]!.AsArray();
+    }
+
+    private static async Task<JsonObject> DetailsAsync(TestInstance instance, Guid uuid) =>
+        (await (await instance.Client().GetAsync(instance.Api($"requests/{uuid}"))).ReadObjectAsync())["data"]!.AsObject();
+
+    [Fact]
+    public async Task BsuidOnlySenderIsAnsweredThroughRecipientWithAButtonAndReportedWithItsUserId()
+    {
+        var instance = await InstanceAsync(buttonLabel: "Sign in");
+        var link = await GenerateAsync(instance, """{"redirect": "https://app.example.com/in"}""");
+
+        Assert.Equal("matched", Assert.Single(await PostAsync(instance, BsuidText(Message(link.Code))))!.GetValue<string>());
+
+        var sent = Assert.Single(await graph.WaitForAsync());
+        Assert.Equal($"/v21.0/{PhoneNumberId}/messages", sent.Path);
+        var body = JsonNode.Parse(sent.Body)!;
+        var url = body["interactive"]?["action"]?["parameters"]?["url"]?.GetValue<string>();
+        Assert.NotNull(url);
+        Assert.Matches("^http://127\\.0\\.0\\.1:[0-9]+/v/[A-Za-z0-9_-]+$", url);
+        var expected = new JsonObject
+        {
+            ["messaging_product"] = "whatsapp",
+            ["recipient_type"] = "individual",
+            ["recipient"] = Bsuid,
+            ["type"] = "interactive",
+            ["interactive"] = new JsonObject
+            {
+                ["type"] = "cta_url",
+                ["body"] = new JsonObject { ["text"] = "Here is your login link:" },
+                ["action"] = new JsonObject
+                {
+                    ["name"] = "cta_url",
+                    ["parameters"] = new JsonObject { ["display_text"] = "Sign in", ["url"] = url },
+                },
+            },
+        };
+        Assert.Equal(expected.ToJsonString(), sent.Body);
+        Assert.Equal(sent.Body.Length.ToString(CultureInfo.InvariantCulture), sent.Headers["Content-Length"]);
+
+        var browser = app.Client();
+        var verified = await PressAsync(browser, new Uri(url).AbsolutePath);
+        var token = System.Web.HttpUtility.ParseQueryString(verified.Headers.Location!.Query)["otp_token"]!;
+        var identity = await new Passline.Client.PasslineClient(app.Client(), instance.Id, instance.Token).ExchangeAsync(token);
+        Assert.Equal((Bsuid, null, Bsuid), (identity.ChatId, identity.Phone, identity.UserId));
+    }
+
+    [Fact]
+    public async Task SenderWithBothPhoneAndBsuidIsAnsweredThroughToAndRemembered()
+    {
+        var instance = await InstanceAsync();
+        var first = await GenerateAsync(instance);
+        var json = JsonNode.Parse(CloudApiText(Message(first.Code)))!;
+        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
+        value["contacts"]![0]!["user_id"] = Bsuid;
+        value["messages"]![0]!["from_user_id"] = Bsuid;
+
+        Assert.Equal("matched", Assert.Single(await PostAsync(instance, json.ToJsonString()))!.GetValue<string>());
+
+        var body = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!.AsObject();
+        Assert.Equal("16505551234", body["to"]!.GetValue<string>());
+        Assert.False(body.ContainsKey("recipient"));
+        var stored = await RequestAsync(app, first.Uuid);
+        Assert.Equal(("16505551234@c.us", "+16505551234", Bsuid), (stored.ChatId, stored.Phone, stored.UserId));
+
+        // Later the user hides the number: the remembered pair still gives the request its phone, and binds match.
+        var second = await GenerateAsync(instance, """{"chatId": "+1 650 555 1234"}""");
+        Assert.Equal("matched", Assert.Single(await PostAsync(instance, BsuidText(Message(second.Code))))!.GetValue<string>());
+        Assert.Equal((Bsuid, "+16505551234"), ((await RequestAsync(app, second.Uuid)).ChatId, (await RequestAsync(app, second.Uuid)).Phone));
+    }
+
+    [Fact]
+    public async Task PhoneBoundLinkFromAnUnknownBsuidEndsSenderUnresolved()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance, """{"chatId": "+1 650 555 1234"}""");
+
+        Assert.Equal("sender_unresolved", Assert.Single(await PostAsync(instance, BsuidText(Message(link.Code))))!.GetValue<string>());
+
+        Assert.Equal("sender_unresolved", (await RequestAsync(app, link.Uuid)).FailedReason);
+        var body = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!.AsObject();
+        Assert.Equal((Bsuid, "Login failed, please try again later."), (body["recipient"]!.GetValue<string>(), body["text"]!["body"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task GroupMessageIsIgnoredWithNothingSent()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        var json = JsonNode.Parse(CloudApiText(Message(link.Code)))!;
+        json["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!["group_id"] = "120363025246125244";
+
+        Assert.Equal("ignored", Assert.Single(await PostAsync(instance, json.ToJsonString()))!.GetValue<string>());
+
+        Assert.Equal((OtpStatus.Pending, null), ((await RequestAsync(app, link.Uuid)).Status, (await RequestAsync(app, link.Uuid)).ChatId));
+        Assert.Empty(graph.Received);
+    }
+
+    [Fact]
+    public async Task FailedStatusEndsACodeRequestUndeliverableWithItsFailedCallback()
+    {
+        var instance = await InstanceAsync(template: "passline_code");
+        var (response, created) = await instance.Client().PostJsonAsync(instance.Api("request-code"),
+            new JsonObject { ["chatId"] = "16505551234", ["callback"] = new JsonObject { ["failed"] = new Uri(receiver.BaseAddress, "/failed").ToString() } }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var uuid = Guid.Parse(created["data"]!["uuid"]!.GetValue<string>());
+        var template = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!;
+        Assert.Equal(("template", "passline_code", "en_US"),
+            (template["type"]!.GetValue<string>(), template["template"]!["name"]!.GetValue<string>(), template["template"]!["language"]!["code"]!.GetValue<string>()));
+        await Eventually.TrueAsync(async () => (await RequestAsync(app, uuid)).Status == OtpStatus.Sent, "the code accepted by Meta");
+
+        await PostAsync(instance, Status(Wamid, "sent"));
+        Assert.Equal("sent", (await DetailsAsync(instance, uuid))["messages"]![0]!["status"]!.GetValue<string>());
+        await PostAsync(instance, Status(Wamid, "failed"));
+
+        var details = await DetailsAsync(instance, uuid);
+        Assert.Equal(("failed", "undeliverable"), (details["status"]!.GetValue<string>(), details["failed_reason"]!.GetValue<string>()));
+        var message = Assert.Single(details["messages"]!.AsArray())!;
+        Assert.Equal(("code", "failed", "131026 Message undeliverable"),
+            (message["kind"]!.GetValue<string>(), message["status"]!.GetValue<string>(), message["error"]!.GetValue<string>()));
+        var callback = JsonNode.Parse(Assert.Single(await receiver.WaitForAsync()).Body)!;
+        Assert.Equal(("failed", "undeliverable", "code"),
+            (callback["status"]!.GetValue<string>(), callback["reason"]!.GetValue<string>(), callback["otp_type"]!.GetValue<string>()));
+
+        // A late report cannot move it back.
+        await PostAsync(instance, Status(Wamid, "delivered"));
+        Assert.Equal("failed", (await DetailsAsync(instance, uuid))["messages"]![0]!["status"]!.GetValue<string>());
+
+        var metrics = await app.Client().GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("passline_delivery_reports_total{", StringComparison.Ordinal)
+            && l.Contains("channel=\"cloud-api\"", StringComparison.Ordinal) && l.Contains("status=\"failed\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RequestCodeWithoutAnAuthenticationTemplateIs409AndSendsNothing()
+    {
+        var instance = await InstanceAsync();
+
+        var (response, body) = await instance.Client().PostJsonAsync(instance.Api("request-code"), """{"chatId": "16505551234"}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.False(body["success"]!.GetValue<bool>());
+        Assert.Contains("authentication template", body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(graph.Received);
+    }
+
+    [Fact]
+    public async Task SuccessMessageFallsBackToTextWhenMetaRefusesTheButton()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        graph.Then(new Answer(400, """{"error": {"message": "(#131009) Parameter value is not valid", "type": "OAuthException", "code": 131009, "error_data": {"messaging_product": "whatsapp", "details": "Interactive message type is not supported"}, "fbtrace_id": "AbCdEf"}}"""));
+
+        await PostAsync(instance, CloudApiText(Message(link.Code)));
+
+        var sent = await graph.WaitForAsync(2);
+        var (button, text) = (JsonNode.Parse(sent[0].Body)!, JsonNode.Parse(sent[1].Body)!);
+        Assert.Equal("interactive", button["type"]!.GetValue<string>());
+        Assert.Equal("text", text["type"]!.GetValue<string>());
+        Assert.Equal("16505551234", text["to"]!.GetValue<string>());
+        var url = button["interactive"]!["action"]!["parameters"]!["url"]!.GetValue<string>();
+        Assert.Equal($"Here is your login link: {url}", text["text"]!["body"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await DetailsAsync(instance, link.Uuid))["messages"]![0]!["status"]!.GetValue<string>() == "sent",
+            "the text form accepted");
+    }
+
+    [Fact]
+    public async Task ButtonThatMetaReportsFailedIsSentAgainAsText()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        await PostAsync(instance, CloudApiText(Message(link.Code)));
+        var button = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!;
+        Assert.Equal("interactive", button["type"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await DetailsAsync(instance, link.Uuid))["messages"]![0]!["status"]!.GetValue<string>() == "sent",
+            "the button accepted by Meta");
+
+        // Meta accepted the interactive message, then reported it failed (an old client, say): the text form goes out.
+        await PostAsync(instance, Status(Wamid, "failed"));
+
+        var sent = await graph.WaitForAsync(2);
+        var text = JsonNode.Parse(sent[1].Body)!;
+        var url = button["interactive"]!["action"]!["parameters"]!["url"]!.GetValue<string>();
+        Assert.Equal(("text", $"Here is your login link: {url}"), (text["type"]!.GetValue<string>(), text["text"]!["body"]!.GetValue<string>()));
+        var messages = (await DetailsAsync(instance, link.Uuid))["messages"]!.AsArray();
+        Assert.Equal(2, messages.Count);
+        Assert.Equal("failed", messages[0]!["status"]!.GetValue<string>());
+    }
+}
