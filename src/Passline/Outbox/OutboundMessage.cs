@@ -67,7 +67,9 @@ public sealed class OutboundMessage : OutboxRow
     /// </summary>
     protected internal override void Settled(DeliveryResult result)
     {
-        if (!result.StoredIsDelivered)
+        // A button the provider accepted may still be reported failed and then go again as text (SPEC 5): it keeps its
+        // text, encrypted, until that report or a delivered/read one (RequestLifecycle.ReportDeliveryAsync).
+        if (!result.StoredIsDelivered && Form != MessageForms.Button)
         {
             Text = "";
             Code = null;

@@ -115,12 +115,20 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     {
         var now = Now;
         var previous = message.DeliveryStatus;
+        // A button kept its text for a possible resend as text; a final report ends that wait (SPEC 8: redacted).
+        var final = message.Form == MessageForms.Button && status is DeliveryStatuses.Delivered or DeliveryStatuses.Read or DeliveryStatuses.Failed;
         var rows = await Db.OutboundMessages
             .Where(m => m.Id == message.Id && m.DeliveryStatus == previous)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.DeliveryStatus, status)
-                .SetProperty(m => m.DeliveryError, error)
-                .SetProperty(m => m.DeliveryUpdatedAt, now), Aborted);
+            .ExecuteUpdateAsync(s =>
+            {
+                s.SetProperty(m => m.DeliveryStatus, status)
+                    .SetProperty(m => m.DeliveryError, error)
+                    .SetProperty(m => m.DeliveryUpdatedAt, now);
+                if (final)
+                {
+                    s.SetProperty(m => m.Text, "").SetProperty(m => m.Link, (string?)null);
+                }
+            }, Aborted);
         if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
         {
             await UndeliverableAsync(requestId);

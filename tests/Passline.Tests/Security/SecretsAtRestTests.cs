@@ -69,7 +69,7 @@ public sealed class SecretsAtRestTests
         // Messages delivered (or given up) are redacted; what was sent, to whom and how it went stays.
         var delivered = await app.WithDbAsync(db => db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.Status == "sent").ToListAsync());
         Assert.Equal(2, delivered.Count);
-        Assert.All(delivered, m => Assert.Equal(("", null, 1), (m.Text, m.Code, m.Attempts)));
+        Assert.All(delivered, m => Assert.Equal(("", null, null, 1), (m.Text, m.Code, m.Link, m.Attempts)));
         Assert.Contains(delivered, m => m.Kind == "code" && m.ChatId == "201063178738@c.us");
 
         // Passline itself reads them back.
