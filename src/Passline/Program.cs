@@ -44,6 +44,7 @@ var app = builder.Build();
 app.UseProxyHeaders();
 app.UseManagementListener();
 app.UseApiErrors();
+app.MapPages();
 app.MapMonitoring();
 app.MapLinks();
 app.MapCodeApi();

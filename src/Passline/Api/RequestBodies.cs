@@ -15,7 +15,8 @@ public sealed record GenerateLinkRequest(
     [property: JsonPropertyName("chatId"), Description("Only this WhatsApp user may complete the request: 201063178738@c.us, +20 106 317 8738 or 201063178738; an empty string means none. Alias: chat_id.")] string? ChatId = null,
     [property: JsonPropertyName("message"), Description("The WhatsApp texts; an empty array ([], PHP's empty array) counts as absent.")] LinkMessages? Message = null,
     [property: JsonPropertyName("callback"), Description("The callback URLs; an empty array ([], PHP's empty array) counts as absent.")] LinkCallbacks? Callback = null,
-    [property: JsonPropertyName("redirect"), StringLength(2048), Description("Where the browser goes after Verify, with ?otp_uuid=...&otp_token=...; its origin must be among the instance's allowed redirect origins.")] string? Redirect = null);
+    [property: JsonPropertyName("redirect"), StringLength(2048), Description("Where the browser goes after Verify, with ?otp_uuid=...&otp_token=...; its origin must be among the instance's allowed redirect origins.")] string? Redirect = null,
+    [property: JsonPropertyName("language"), StringLength(35), Description(RequestBodies.LanguageDescription)] string? Language = null);
 
 [Description("The WhatsApp texts. Placeholders: {name}, {code}, and in success also {link}.")]
 public sealed record LinkMessages(
@@ -37,7 +38,15 @@ public sealed record RequestCodeRequest(
     [property: JsonPropertyName("allCapital"), Description("Capital letters; lower-case otherwise. Default false.")] bool? AllCapital = null,
     [property: JsonPropertyName("name"), StringLength(100, MinimumLength = 1), Description("The application name in the message. Default: the instance's name.")] string? Name = null,
     [property: JsonPropertyName("expires"), Range(60, 86400), Description("Seconds until the code expires, 60 to 86400. Default 1800.")] int? Expires = null,
-    [property: JsonPropertyName("callback"), Description("(extension) Signed callbacks when the request ends: validated, or failed (a code that could not be delivered ends failed, reason undeliverable).")] LinkCallbacks? Callback = null);
+    [property: JsonPropertyName("callback"), Description("(extension) Signed callbacks when the request ends: validated, or failed (a code that could not be delivered ends failed, reason undeliverable).")] LinkCallbacks? Callback = null,
+    [property: JsonPropertyName("language"), StringLength(35), Description(RequestBodies.LanguageDescription)] string? Language = null);
+
+internal static class RequestBodies
+{
+    public const string LanguageDescription =
+        "The language of the default WhatsApp messages and of the pages for this request: en, ar, pt-BR, es, id, hi, tr, fr, de or ru "
+        + "(a regional variant such as es-MX counts as its language). Default: the instance's language; pages without one follow the browser.";
+}
 
 public sealed record ValidateCodeRequest(
     [property: JsonPropertyName("chatId"), Required, Description("The WhatsApp user the code was sent to. Alias: chat_id.")] string ChatId,

@@ -75,6 +75,7 @@ public static class CodeApi
             CallbackFailed = input.CallbackFailed,
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
+            Language = input.Language,
         };
         request.CodeHash = CodeHash(request.Id, code);
 
@@ -82,7 +83,7 @@ public static class CodeApi
         {
             await lifecycle.SupersedeCodesAsync(instance.Id, input.ChatId);
             lifecycle.Create(request);
-            lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires), OutboundKinds.Code, code);
+            lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires, input.Language ?? instance.Language), OutboundKinds.Code, code);
         }, context.RequestAborted);
 
         metrics.RequestCreated(instance.Id, OtpTypes.Code);
@@ -178,6 +179,8 @@ public static class CodeApi
     public static byte[] CodeHash(Guid requestId, string code) =>
         SHA256.HashData([.. requestId.ToByteArray(), .. Encoding.UTF8.GetBytes(code)]);
 
-    public static string MessageText(string code, string name, int expiresSeconds) =>
-        $"{code} is your {name} verification code. It expires in {Math.Max(1, expiresSeconds / 60)} minutes. Do not share it with anyone.";
+    /// <summary>The request-code message in <paramref name="language"/>.</summary>
+    public static string MessageText(string code, string name, int expiresSeconds, string? language = null) =>
+        MessageTemplates.Fill(MessageTemplates.For(language).Code, name, code)
+            .Replace("{minutes}", Math.Max(1, expiresSeconds / 60).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }

@@ -6,7 +6,7 @@ using Passline.Requests;
 namespace Passline.Codes;
 
 /// <summary>The body of <c>POST /request-code</c>, validated per SPEC 2.3.</summary>
-public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet, string Name, int Expires, string? CallbackSuccess, string? CallbackFailed)
+public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet, string Name, int Expires, string? CallbackSuccess, string? CallbackFailed, string? Language)
 {
     private const string Digits = "0123456789";
     private const string Lower = "abcdefghijklmnopqrstuvwxyz";
@@ -22,6 +22,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         var allCapital = fields.Boolean(body, "allCapital", "allCapital") ?? false;
         var name = fields.String(body, "name", "name", 1, 100) ?? instance.Name;
         var expires = fields.Integer(body, "expires", "expires", 60, 86400) ?? 1800;
+        var language = Links.GenerateLinkInput.ReadLanguage(fields, body);
 
         // An extension: the callbacks of generate-link, so that an application learns when a code could not be delivered.
         var (callbackSuccess, callbackFailed) = Links.GenerateLinkInput.Callbacks(fields, body, allowPrivateNetworks);
@@ -36,7 +37,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         }
 
         var alphabet = (useNumber ? Digits : "") + (useLetter ? (allCapital ? Upper : Lower) : "");
-        return (new RequestCodeInput(chatId!, length, alphabet, name, expires, callbackSuccess, callbackFailed), null);
+        return (new RequestCodeInput(chatId!, length, alphabet, name, expires, callbackSuccess, callbackFailed, language), null);
     }
 
     /// <summary>The required <c>chatId</c> (or <c>chat_id</c>), normalised; a phone number or a WhatsApp user id.</summary>

@@ -1,15 +1,16 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Callbacks;
 using Passline.Channels.Simulator;
 using Passline.Instances;
 using Passline.Links;
+using Passline.Localization;
 using Passline.Pages;
 using Passline.Requests;
 using Passline.Storage;
@@ -39,68 +40,52 @@ public static class DemoApp
         return app;
     }
 
-    private sealed record Session(string Phone, string ChatId, DateTimeOffset VerifiedAt);
+    /// <summary>Who is logged in to the demo, as the exchange told it.</summary>
+    public sealed record Session(string Phone, string ChatId, DateTimeOffset VerifiedAt);
 
-    public static IResult Home(HttpContext context, IDataProtectionProvider protection, IAntiforgery antiforgery)
-    {
-        var tokens = antiforgery.GetAndStoreTokens(context);
-        var csrf = $"""<input type="hidden" name="{Page.Encode(tokens.FormFieldName)}" value="{Page.Encode(tokens.RequestToken!)}">""";
-        if (Read<Session>(context, protection, SessionCookie) is { } session)
+    public static IResult Home(HttpContext context, IDataProtectionProvider protection, IAntiforgery antiforgery) =>
+        Page.Render<DemoPage>(Language(context), new
         {
-            return Page.Render(context, $"{AppName}: logged in", $"""
-                {Brand()}
-                {Page.Badge("check", "ok")}
-                <h1 id="logged-in">Logged in as {Page.Encode(SimulatedPhone.FormatPhone(session.Phone.TrimStart('+')))}</h1>
-                <p>{AppName} asked Passline who verified, and Passline answered with the WhatsApp number that sent the code and pressed Verify. No password was involved.</p>
-                <dl>
-                  <dt>Phone</dt><dd>{Page.Encode(session.Phone)}</dd>
-                  <dt>WhatsApp</dt><dd>{Page.Encode(session.ChatId)}</dd>
-                  <dt>Verified</dt><dd>{Page.Encode(session.VerifiedAt.ToString("d MMM yyyy, HH:mm:ss 'UTC'", CultureInfo.InvariantCulture))}</dd>
-                </dl>
-                <form method="post" action="demo/logout">{csrf}<button type="submit" id="logout">Log out</button></form>
-                <p class="muted center"><small>Build this into your app: <a href="docs">API reference</a></small></p>
-                """);
-        }
-
-        return Page.Render(context, $"{AppName}: log in", $"""
-            {Brand()}
-            <h1>Welcome back</h1>
-            <p>{AppName} is a pretend application. Log in the way your users would: with WhatsApp, no password.</p>
-            <form method="post" action="demo/login">{csrf}<button class="primary" type="submit" id="login">{Page.Icon("chat")} Log in with WhatsApp</button></form>
-            <ol class="steps">
-              <li>{AppName} asks Passline for a WhatsApp link and shows it.</li>
-              <li>You send the pre-filled message from the simulated phone.</li>
-              <li>Passline replies with a link; open it and press <strong>Verify</strong>.</li>
-              <li>{AppName} exchanges the token it gets back and knows your number.</li>
-            </ol>
-            <p class="muted center"><small>Build this into your app: <a href="docs">API reference</a></small></p>
-            """);
-    }
+            Session = Read<Session>(context, protection, SessionCookie),
+            Tokens = antiforgery.GetAndStoreTokens(context),
+        });
 
     public static async Task<IResult> Login(HttpContext context, IAntiforgery antiforgery, PasslineDb db, TimeProvider time, PublicUrls urls,
         IOptions<CallbackOptions> callbacks, IDataProtectionProvider protection, LinkRequestWriter writer, Monitoring.PasslineMetrics metrics,
-        ILogger<DemoAppLog> logger)
+        ILogger<DemoAppLog> logger, IStringLocalizer<Texts> texts)
     {
+        var language = Language(context);
         if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
         {
-            return Page.Render(context, "Please try again", $"""
-                {Page.Badge("alert", "warn")}<h1>Please try again</h1><p>This form has expired. <a href="../demo">Back to {AppName}</a>.</p>
-                """, StatusCodes.Status400BadRequest);
+            return Page.Render<MessagePage>(language, Languages.In(language, () => new
+            {
+                Heading = texts["Please try again"].Value,
+                Text = texts["This form has expired."].Value,
+                Link = "../demo",
+                LinkText = texts["Back to {0}", AppName].Value,
+            }), StatusCodes.Status400BadRequest);
         }
 
         var instance = await DemoInstanceAsync(db, context.RequestAborted);
         if (instance is null)
         {
-            return Page.Render(context, "No demo instance", $"""
-                {Page.Badge("alert", "warn")}
-                <h1>No simulator instance</h1>
-                <p>The demo needs an instance on the simulator provider. Create one with
-                <code>passline instance create --name Demo --phone 15550001234 --provider simulator</code>, then try again.</p>
-                """, StatusCodes.Status503ServiceUnavailable);
+            return Page.Render<MessagePage>(language, Languages.In(language, () => new
+            {
+                Heading = texts["No simulator instance"].Value,
+                Text = texts["The demo needs an instance on the simulator provider. Create one with {0}, then try again."].Value,
+                Code = "passline instance create --name Demo --phone 15550001234 --provider simulator",
+            }), StatusCodes.Status503ServiceUnavailable);
         }
 
         var publicBase = urls.Base(context.Request);
-        var body = JsonSerializer.SerializeToElement(new Dictionary<string, string> { ["name"] = AppName, ["redirect"] = $"{publicBase}/demo/signed-in" });
+        var body = JsonSerializer.SerializeToElement(new Dictionary<string, string>
+        {
+            ["name"] = AppName,
+            ["redirect"] = $"{publicBase}/demo/signed-in",
+
+            // As an application would: its user's language, for the WhatsApp messages and the pages of this sign-in.
+            ["language"] = language,
+        });
 
         // The demo's way back is Passline's own origin: allowed for this in-process call only, never stored.
         if (InstanceAdmin.Origin(publicBase) is { } own && !instance.RedirectOrigins.Contains(own, StringComparer.OrdinalIgnoreCase))
@@ -132,13 +117,7 @@ public static class DemoApp
             : null;
         if (request is null)
         {
-            return Page.Render(context, "Sign-in failed", $"""
-                {Brand()}
-                {Page.Badge("x", "danger")}
-                <h1>That did not work</h1>
-                <p>The sign-in could not be confirmed: it was started in another browser, or its token was already used or has expired.</p>
-                <a class="button primary" href="../demo">Back to {AppName}</a>
-                """, StatusCodes.Status400BadRequest);
+            return Page.Render<DemoFailed>(Language(context), statusCode: StatusCodes.Status400BadRequest);
         }
 
         context.Response.Cookies.Delete(StateCookie, new CookieOptions { Path = "/demo" });
@@ -160,9 +139,8 @@ public static class DemoApp
     private static Task<Instance?> DemoInstanceAsync(PasslineDb db, CancellationToken cancellationToken) =>
         db.Instances.AsNoTracking().Where(i => i.Provider == Providers.Simulator).OrderBy(i => i.CreatedAt).ThenBy(i => i.Id).FirstOrDefaultAsync(cancellationToken);
 
-    private static string Brand() => $"""
-        <div class="brand"><span class="logo">{Page.Icon("lock")}</span><span>{AppName}<small>a demo application</small></span></div>
-        """;
+    /// <summary>The demo follows the browser's language, as an application would.</summary>
+    private static string Language(HttpContext context) => Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
 
     private static void Write<T>(HttpContext context, IDataProtectionProvider protection, string cookie, T value, TimeSpan lifetime) =>
         context.Response.Cookies.Append(cookie, protection.CreateProtector("Passline.Demo", cookie).Protect(JsonSerializer.Serialize(value)), new CookieOptions
@@ -195,11 +173,21 @@ public static class DemoApp
     private static ValueTask<object?> RequireSimulator(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
         invocation.HttpContext.RequestServices.GetRequiredService<IOptions<SimulatorOptions>>().Value.Enabled
             ? next(invocation)
-            : ValueTask.FromResult<object?>(Page.Render(invocation.HttpContext, "Not available", $"""
-                {Page.Badge("alert", "muted")}
-                <h1>The demo is off</h1>
-                <p>The demo works only while <code>Passline:Simulator:Enabled</code> is on (the Development default).</p>
-                """, StatusCodes.Status404NotFound));
+            : ValueTask.FromResult<object?>(DemoOff(invocation.HttpContext));
+
+    private static IResult DemoOff(HttpContext context)
+    {
+        var language = Language(context);
+        var texts = context.RequestServices.GetRequiredService<IStringLocalizer<Texts>>();
+        return Page.Render<MessagePage>(language, Languages.In(language, () => new
+        {
+            Heading = texts["The demo is off"].Value,
+            Text = texts["The demo works only while {0} is on (the Development default)."].Value,
+            Code = "Passline:Simulator:Enabled",
+            BadgeIcon = "alert",
+            Tone = "muted",
+        }), StatusCodes.Status404NotFound);
+    }
 }
 
 /// <summary>The demo's log category.</summary>

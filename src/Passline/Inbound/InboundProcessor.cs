@@ -90,7 +90,7 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
                 m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.Outcome == InboundOutcomes.UnknownCode && m.ReceivedAt > since && m.Id != record.Id);
             if (!answeredRecently)
             {
-                lifecycle.Send(instance.Id, null, message.ChatId, MessageTemplates.Fill(MessageTemplates.Failed, instance.Name, codes[0]));
+                lifecycle.Send(instance.Id, null, message.ChatId, MessageTemplates.Fill(MessageTemplates.For(instance.Language).Failed, instance.Name, codes[0]));
             }
 
             return InboundOutcomes.UnknownCode;

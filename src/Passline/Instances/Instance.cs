@@ -22,6 +22,9 @@ public sealed class Instance
     /// <summary>Origins (<c>scheme://host[:port]</c>) that <c>redirect</c> may point to.</summary>
     public List<string> RedirectOrigins { get; set; } = [];
 
+    /// <summary>The default language of its pages and WhatsApp messages (<c>--language</c>), a supported tag.</summary>
+    public string Language { get; set; } = Localization.Languages.Default;
+
     public ProviderSettings Settings { get; set; } = new();
     public DateTimeOffset CreatedAt { get; set; }
 }
@@ -78,6 +81,7 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         e.Property(i => i.Name).HasMaxLength(100);
         e.Property(i => i.Phone).HasMaxLength(20);
         e.Property(i => i.Provider).HasMaxLength(20);
+        e.Property(i => i.Language).HasMaxLength(16).HasDefaultValue("en");
 
         // Whoever reads the database must not be able to act as the business (SPEC 8).
         e.Property(i => i.WebhookSecret).IsEncrypted();

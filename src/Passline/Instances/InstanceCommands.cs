@@ -69,8 +69,9 @@ public static class InstanceCommands
         var phone = new Option<string>("--phone") { Description = "business number, international, digits", Required = true };
         var provider = new Option<string>("--provider") { Description = "simulator, waha or cloud-api", Required = true };
         var origins = new Option<string[]>("--redirect-origin") { Description = "allowed redirect origin (repeatable)" };
+        var language = LanguageOption();
         var providerOptions = ProviderOptions.Create();
-        var command = new Command("create", "Create an instance; prints its id, a token and the webhook secret.") { name, phone, provider, origins };
+        var command = new Command("create", "Create an instance; prints its id, a token and the webhook secret.") { name, phone, provider, origins, language };
         foreach (var option in providerOptions.All)
         {
             command.Options.Add(option);
@@ -85,6 +86,7 @@ public static class InstanceCommands
                 Phone = ChatId.PhoneDigits(parse.GetValue(phone)!) ?? "",
                 Provider = parse.GetValue(provider)!,
                 WebhookSecret = "",
+                Language = Localization.Languages.Normalize(parse.GetValue(language)) ?? parse.GetValue(language) ?? Localization.Languages.Default,
             };
             providerOptions.Apply(parse, instance.Settings);
             if (Validate(instance, parse.GetValue(origins)) is { } problem)
@@ -109,8 +111,9 @@ public static class InstanceCommands
         var phone = new Option<string>("--phone") { Description = "business number, international, digits" };
         var provider = new Option<string>("--provider") { Description = "simulator, waha or cloud-api" };
         var origins = new Option<string[]>("--redirect-origin") { Description = "allowed redirect origin (repeatable; replaces the list)" };
+        var language = LanguageOption();
         var providerOptions = ProviderOptions.Create();
-        var command = new Command("update", "Change an instance's settings; options not given stay as they are.") { id, name, phone, provider, origins };
+        var command = new Command("update", "Change an instance's settings; options not given stay as they are.") { id, name, phone, provider, origins, language };
         foreach (var option in providerOptions.All)
         {
             command.Options.Add(option);
@@ -128,6 +131,7 @@ public static class InstanceCommands
             instance.Name = parse.GetValue(name)?.Trim() ?? instance.Name;
             instance.Phone = parse.GetValue(phone) is { } newPhone ? ChatId.PhoneDigits(newPhone) ?? "" : instance.Phone;
             instance.Provider = parse.GetValue(provider) ?? instance.Provider;
+            instance.Language = parse.GetValue(language) is { } newLanguage ? Localization.Languages.Normalize(newLanguage) ?? newLanguage : instance.Language;
             providerOptions.Apply(parse, instance.Settings);
             var newOrigins = parse.GetResult(origins) is null ? null : parse.GetValue(origins);
             if (Validate(instance, newOrigins) is { } problem)
@@ -254,6 +258,11 @@ public static class InstanceCommands
             return $"--provider must be one of: {string.Join(", ", Providers.All)}";
         }
 
+        if (!Localization.Languages.Supported.Contains(instance.Language, StringComparer.Ordinal))
+        {
+            return $"--language must be one of: {string.Join(", ", Localization.Languages.Supported)}";
+        }
+
         if (redirectOrigins is not null)
         {
             var normalized = new List<string>();
@@ -326,6 +335,11 @@ public static class InstanceCommands
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>An instance as the CLI shows it: settings that are not credentials, never a secret.</summary>
+    private static Option<string> LanguageOption() => new("--language")
+    {
+        Description = $"default language of the pages and WhatsApp messages: {string.Join(", ", Localization.Languages.Supported)} (default: en)",
+    };
+
     private static object Describe(Instance i) => new
     {
         instance = i.Id,
@@ -333,6 +347,7 @@ public static class InstanceCommands
         phone = i.Phone,
         provider = i.Provider,
         redirect_origins = i.RedirectOrigins,
+        language = i.Language,
         waha_url = i.Settings.WahaUrl,
         waha_session = i.Settings.WahaSession,
         graph_url = i.Settings.GraphUrl,

@@ -3,6 +3,7 @@ using Passline.Api;
 using Passline.Callbacks;
 using Passline.Channels;
 using Passline.Instances;
+using Passline.Localization;
 using Passline.Requests;
 
 namespace Passline.Links;
@@ -18,7 +19,8 @@ public sealed record GenerateLinkInput(
     string Expired,
     string? CallbackSuccess,
     string? CallbackFailed,
-    string? Redirect)
+    string? Redirect,
+    string? Language)
 {
     public const int DefaultExpires = 1800;
 
@@ -40,6 +42,7 @@ public sealed record GenerateLinkInput(
             }
         }
 
+        var language = ReadLanguage(fields, body);
         string? prompt = null, success = null, failed = null, expired = null;
         if (fields.Object(body, "message", "message") is { } message)
         {
@@ -80,11 +83,33 @@ public sealed record GenerateLinkInput(
             return (null, fields.ToError());
         }
 
+        var defaults = MessageTemplates.For(language ?? instance.Language);
         return (new GenerateLinkInput(
             expires, name, chatId,
-            prompt ?? MessageTemplates.Prompt, success ?? MessageTemplates.Success,
-            failed ?? MessageTemplates.Failed, expired ?? MessageTemplates.Expired,
-            callbackSuccess, callbackFailed, redirect), null);
+            prompt ?? defaults.Prompt, success ?? defaults.Success,
+            failed ?? defaults.Failed, expired ?? defaults.Expired,
+            callbackSuccess, callbackFailed, redirect, language), null);
+    }
+
+    /// <summary>
+    /// The optional <c>language</c> (SPEC 2.2), as the supported tag it names (<c>pt-br</c> and <c>pt</c> are <c>pt-BR</c>,
+    /// <c>es-MX</c> is <c>es</c>); anything else is refused with 422, naming the supported ones.
+    /// </summary>
+    public static string? ReadLanguage(FieldReader fields, JsonElement body)
+    {
+        var tag = fields.String(body, "language", "language", 1, 35);
+        if (tag is null)
+        {
+            return null;
+        }
+
+        var language = Languages.Normalize(tag);
+        if (language is null)
+        {
+            fields.Fail("language", $"The language must be one of the supported languages: {string.Join(", ", Languages.Supported)}.");
+        }
+
+        return language;
     }
 
     /// <summary><c>callback.success</c> and <c>callback.failed</c> (SPEC 2.2, 7); also read by <c>request-code</c>.</summary>

@@ -68,6 +68,7 @@ public static class LinkApi
             BoundChatId = input.ChatId,
             ChatId = input.ChatId,
             Phone = input.ChatId is null ? null : ChatId.Phone(input.ChatId),
+            Language = input.Language,
             PromptMessage = input.Prompt,
             SuccessMessage = input.Success,
             FailedMessage = input.Failed,

@@ -1,11 +1,13 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Channels;
 using Passline.Channels.Simulator;
 using Passline.Instances;
+using Passline.Localization;
 using Passline.Outbox;
 using Passline.Pages;
 using Passline.RateLimiting;
@@ -39,7 +41,7 @@ public static class LinkPage
 
     public static async Task<IResult> Show(
         string uuid, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, PublicUrls urls, IOptions<SimulatorOptions> simulator, RateLimits limits,
-        Monitoring.PasslineMetrics metrics)
+        Monitoring.PasslineMetrics metrics, IStringLocalizer<Texts> texts)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
@@ -72,53 +74,42 @@ public static class LinkPage
             return Page.Redirect(context, data.WhatsappLink, StatusCodes.Status302Found);
         }
 
-        var status = CanHandOver(request, now, holder) ? LinkStatus.RedirectTo(request, null) : LinkStatus.Of(request, now, holder);
+        var language = Languages.ForPage(context.Request, request.Language) ?? Languages.Normalize(instance.Language) ?? Languages.Default;
+        var status = Languages.In(language, () => CanHandOver(request, now, holder) ? LinkStatus.RedirectTo(request, null, texts) : LinkStatus.Of(request, now, holder, texts));
         if (status.Final)
         {
-            return Page.Render(context, status.Title, $"""
-                {Page.Badge(BadgeIcon(status.State), BadgeTone(status.State))}
-                <h1>{Page.Encode(status.Title)}</h1>
-                <p>{Page.Encode(status.Text)}</p>
-                """, StatusCodes.Status410Gone);
+            return Page.Render<MessagePage>(language, new
+            {
+                Heading = status.Title,
+                status.Text,
+                BadgeIcon = BadgeIcon(status.State),
+                Tone = BadgeTone(status.State),
+            }, StatusCodes.Status410Gone);
         }
 
         var messageText = WhatsAppLink.MessageText(MessageTemplates.Fill(request.PromptMessage ?? MessageTemplates.Prompt, request.Name, request.Code), request.Code);
-        var phoneLink = simulator.Value.Enabled && instance.Provider == Providers.Simulator
-            ? $"""<a class="button" id="simulated-phone" href="{Page.Encode($"{context.Request.PathBase}/simulator/{instance.Id}?text={Uri.EscapeDataString(messageText)}")}">{Page.Icon("phone")} Open the simulated phone</a>"""
-            : "";
-        return Page.Render(context, $"Sign in to {request.Name}", $"""
-            <div class="brand"><span class="logo">{Page.Icon("chat")}</span><span>Sign in to {Page.Encode(request.Name)}<small>with WhatsApp, no password</small></span></div>
-            <div class="split">
-              <figure class="qr" id="qr">
-                <img src="{QrDataUri(data.WhatsappLink)}" width="250" height="250" alt="QR code that opens WhatsApp with the sign-in message">
-                <p>Scan with your phone's camera</p>
-              </figure>
-              <div>
-                <h1>Scan to sign in</h1>
-                <ol class="steps">
-                  <li>Scan the code with your phone, or open WhatsApp here.</li>
-                  <li>Send the message as it is, with the code <code>{Page.Encode(request.Code)}</code>.</li>
-                  <li>Open the link we reply with and press <strong>Verify</strong>.</li>
-                </ol>
-                <div class="actions">
-                  <a class="button primary" id="whatsapp-link" href="{Page.Encode(data.WhatsappLink)}">{Page.Icon("chat")} Open WhatsApp</a>
-                  {phoneLink}
-                </div>
-                <div class="status" id="status" role="status" aria-live="polite" data-state="{status.State}">
-                  <span class="dot" aria-hidden="true"></span>
-                  <div><strong id="status-title">{Page.Encode(status.Title)}</strong><p id="status-text">{Page.Encode(status.Text)}</p></div>
-                </div>
-                <p class="muted center"><small>This page updates by itself. It expires at {Page.Encode(request.ExpiresAt.ToString("HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture))}.</small></p>
-              </div>
-            </div>
-            """, wide: true, script: LiveStatusScript(request.Id));
+        return Page.Render<LinkPageView>(language, new
+        {
+            request.Name,
+            request.Code,
+            RequestId = request.Id,
+            Language = language,
+            data.WhatsappLink,
+            QrCode = QrDataUri(data.WhatsappLink),
+            SimulatedPhone = simulator.Value.Enabled && instance.Provider == Providers.Simulator
+                ? $"{context.Request.PathBase}/simulator/{instance.Id}?text={Uri.EscapeDataString(messageText)}"
+                : null,
+            Status = status,
+            request.ExpiresAt,
+        });
     }
 
     /// <summary>The live status as JSON, for browsers without server-sent events (the polling fallback).</summary>
-    public static async Task<IResult> Status(string uuid, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time)
+    public static async Task<IResult> Status(string uuid, string? lang, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IStringLocalizer<Texts> texts)
     {
         context.Response.Headers.CacheControl = "no-store";
-        if (!Guid.TryParse(uuid, out var id) || await CurrentAsync(db, requests, time, id, DeviceBinding.Read(context.Request, id), context.RequestAborted) is not { } status)
+        if (!Guid.TryParse(uuid, out var id)
+            || await CurrentAsync(db, requests, time, id, DeviceBinding.Read(context.Request, id), StatusLanguage(context, lang), texts, context.RequestAborted) is not { } status)
         {
             return ApiError.NotFound("Link request not found.");
         }
@@ -130,8 +121,8 @@ public static class LinkPage
     /// The live status as server-sent events: one <c>status</c> event now and one at each change. The stream ends when
     /// the request ends, after <see cref="StreamLifetime"/>, when the browser leaves or when the server stops.
     /// </summary>
-    public static async Task<IResult> Events(string uuid, HttpContext context, IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time,
-        IHostApplicationLifetime lifetime)
+    public static async Task<IResult> Events(string uuid, string? lang, HttpContext context, IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time,
+        IHostApplicationLifetime lifetime, IStringLocalizer<Texts> texts)
     {
         if (!Guid.TryParse(uuid, out var id))
         {
@@ -150,11 +141,12 @@ public static class LinkPage
         context.Response.Headers.CacheControl = "no-store";
         var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         context.Response.RegisterForDispose(stop);
-        return TypedResults.ServerSentEvents(Stream(id, binding, scopes, signal, time, stop.Token));
+        return TypedResults.ServerSentEvents(Stream(id, binding, StatusLanguage(context, lang), texts, scopes, signal, time, stop.Token));
     }
 
     private static async IAsyncEnumerable<SseItem<LinkStatus>> Stream(
-        Guid id, byte[]? binding, IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Guid id, byte[]? binding, string? language, IStringLocalizer texts, IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + StreamLifetime;
         string? last = null;
@@ -165,7 +157,8 @@ public static class LinkPage
             LinkStatus? status;
             await using (var scope = scopes.CreateAsyncScope())
             {
-                status = await CurrentAsync(scope.ServiceProvider.GetRequiredService<PasslineDb>(), scope.ServiceProvider.GetRequiredService<RequestWork>(), time, id, binding, cancellationToken);
+                status = await CurrentAsync(scope.ServiceProvider.GetRequiredService<PasslineDb>(), scope.ServiceProvider.GetRequiredService<RequestWork>(), time, id, binding,
+                    language, texts, cancellationToken);
             }
 
             if (status is null)
@@ -206,7 +199,9 @@ public static class LinkPage
     /// another browser and this one holds the binding, this is where it receives the redirect, with a fresh one-time
     /// exchange token (SPEC 4.2).
     /// </summary>
-    public static async Task<LinkStatus?> CurrentAsync(PasslineDb db, RequestWork requests, TimeProvider time, Guid id, byte[]? binding, CancellationToken cancellationToken)
+    /// <param name="language">The language the page chose; null to follow the request's own, else English.</param>
+    public static async Task<LinkStatus?> CurrentAsync(
+        PasslineDb db, RequestWork requests, TimeProvider time, Guid id, byte[]? binding, string? language, IStringLocalizer texts, CancellationToken cancellationToken)
     {
         var request = await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.OtpType == OtpTypes.Link, cancellationToken);
         if (request is null)
@@ -221,14 +216,18 @@ public static class LinkPage
             var token = Secrets.NewUrlToken();
             if (await requests.RunAsync(lifecycle => lifecycle.HandOverAsync(request.Id, binding!, Secrets.Hash(token)), cancellationToken))
             {
-                return LinkStatus.RedirectTo(request, VerificationPage.RedirectUrl(request.Redirect!, request.Id, token));
+                var url = VerificationPage.RedirectUrl(request.Redirect!, request.Id, token);
+                return Languages.In(language ?? request.Language ?? Languages.Default, () => LinkStatus.RedirectTo(request, url, texts));
             }
 
             request = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
         }
 
-        return LinkStatus.Of(request, now, holder);
+        return Languages.In(language ?? request.Language ?? Languages.Default, () => LinkStatus.Of(request, now, holder, texts));
     }
+
+    /// <summary>The live status speaks the page's language, which the page passes on (<c>?lang=</c>), else the browser's.</summary>
+    private static string? StatusLanguage(HttpContext context, string? lang) => Languages.Normalize(lang) ?? Languages.FromAcceptLanguage(context.Request);
 
     /// <summary>Whether this browser is owed the redirect of a request verified elsewhere, and may still have it.</summary>
     private static bool CanHandOver(OtpRequest request, DateTimeOffset now, bool holder) =>
@@ -273,37 +272,16 @@ public static class LinkPage
         _ => "danger",
     };
 
-    private static IResult Unknown(HttpContext context) => Page.Render(context, "Link not valid", $"""
-        {Page.Badge("link", "muted")}
-        <h1>This sign-in link is not valid</h1>
-        <p>It may have been copied incompletely. Go back to the application and start the sign-in again.</p>
-        """, StatusCodes.Status404NotFound);
-
-    /// <summary>
-    /// Follows the status over server-sent events; after repeated errors (a proxy that buffers, no EventSource) it polls
-    /// the JSON status instead. A redirect in the status is where the sign-in continues.
-    /// </summary>
-    private static string LiveStatusScript(Guid id) => $$"""
-        (function () {
-          var box = document.getElementById('status'), title = document.getElementById('status-title'), text = document.getElementById('status-text');
-          var base = '{{id}}', done = false, failures = 0, source = null;
-          function show(s) {
-            if (done) return;
-            box.dataset.state = s.state; title.textContent = s.title; text.textContent = s.text;
-            if (s.redirect) { done = true; window.location.replace(s.redirect); return; }
-            if (s.final) { done = true; document.getElementById('qr').hidden = true; if (source) source.close(); }
-          }
-          function poll() {
-            if (done) return;
-            fetch(base + '/status', { cache: 'no-store', credentials: 'same-origin' })
-              .then(function (r) { return r.json(); })
-              .then(function (s) { show(s); setTimeout(poll, 2000); })
-              .catch(function () { setTimeout(poll, 5000); });
-          }
-          if (!('EventSource' in window)) { poll(); return; }
-          source = new EventSource(base + '/events');
-          source.addEventListener('status', function (e) { failures = 0; show(JSON.parse(e.data)); });
-          source.onerror = function () { if (!done && ++failures >= 3) { source.close(); poll(); } };
-        })();
-        """;
+    private static IResult Unknown(HttpContext context)
+    {
+        var language = Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
+        var texts = context.RequestServices.GetRequiredService<IStringLocalizer<Texts>>();
+        return Page.Render<MessagePage>(language, Languages.In(language, () => new
+        {
+            Heading = texts["This sign-in link is not valid"].Value,
+            Text = texts["It may have been copied incompletely. Go back to the application and start the sign-in again."].Value,
+            BadgeIcon = "link",
+            Tone = "muted",
+        }), StatusCodes.Status404NotFound);
+    }
 }

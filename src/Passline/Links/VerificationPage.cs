@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Passline.Api;
 using Passline.Instances;
+using Passline.Localization;
 using Passline.Pages;
 using Passline.RateLimiting;
 using Passline.Requests;
@@ -23,7 +25,7 @@ public static class VerificationPage
         return app;
     }
 
-    public static async Task<IResult> Show(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits)
+    public static async Task<IResult> Show(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits, IStringLocalizer<Texts> texts)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
@@ -36,11 +38,12 @@ public static class VerificationPage
             return Unknown(context);
         }
 
+        var language = await LanguageAsync(context, db, request);
         var now = time.GetUtcNow();
         if (request.Status == OtpStatus.Pending && now < request.ExpiresAt)
         {
             var tokens = antiforgery.GetAndStoreTokens(context);
-            return Confirm(context, request, tokens);
+            return Confirm(context, language, request, tokens);
         }
 
         if (request.Status is OtpStatus.Pending or OtpStatus.Expired && HttpMethods.IsGet(context.Request.Method))
@@ -53,10 +56,10 @@ public static class VerificationPage
             }, context.RequestAborted);
         }
 
-        return Ended(context, request, now);
+        return Ended(language, request, now, texts);
     }
 
-    public static async Task<IResult> Submit(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits)
+    public static async Task<IResult> Submit(string token, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IAntiforgery antiforgery, RateLimits limits, IStringLocalizer<Texts> texts)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
@@ -65,9 +68,12 @@ public static class VerificationPage
 
         if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
         {
-            return Page.Render(context, "Please try again",
-                $"""{Page.Badge("alert", "warn")}<h1>Please try again</h1><p>This form has expired or did not come from this page. Open the link from WhatsApp again.</p>""",
-                StatusCodes.Status400BadRequest);
+            var browserLanguage = Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
+            return Page.Render<MessagePage>(browserLanguage, Languages.In(browserLanguage, () => new
+            {
+                Heading = texts["Please try again"].Value,
+                Text = texts["This form has expired or did not come from this page. Open the link from WhatsApp again."].Value,
+            }), StatusCodes.Status400BadRequest);
         }
 
         var request = await FindAsync(db, token, context.RequestAborted);
@@ -76,6 +82,7 @@ public static class VerificationPage
             return Unknown(context);
         }
 
+        var language = await LanguageAsync(context, db, request);
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var now = time.GetUtcNow();
         var hash = Secrets.Hash(token);
@@ -83,19 +90,21 @@ public static class VerificationPage
         {
             var declined = await requests.RunAsync(lifecycle => lifecycle.DeclineAsync(request.Id, hash), context.RequestAborted);
             return declined is { Status: OtpStatus.Failed }
-                ? Page.Render(context, "Sign-in refused", $"""
-                    {Page.Badge("shield", "ok")}
-                    <h1>Thanks, the sign-in was refused</h1>
-                    <p>Nobody was signed in to {Page.Encode(request.Name)} with your number. You can close this page.</p>
-                    """)
-                : Ended(context, declined ?? await ReloadAsync(db, request), now);
+                ? Page.Render<MessagePage>(language, Languages.In(language, () => new
+                {
+                    Heading = texts["Thanks, the sign-in was refused"].Value,
+                    Text = texts["Nobody was signed in to {0} with your number. You can close this page.", request.Name].Value,
+                    BadgeIcon = "shield",
+                    Tone = "ok",
+                }))
+                : Ended(language, declined ?? await ReloadAsync(db, request), now, texts);
         }
 
         // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person
         // approved something else than what happens now: show the page again instead.
         if (form.TryGetValue("device", out var shown) && shown != DeviceBinding.Fingerprint(request.DeviceBindingHash))
         {
-            return Confirm(context, request, antiforgery.GetAndStoreTokens(context), changed: true);
+            return Confirm(context, language, request, antiforgery.GetAndStoreTokens(context), changed: true);
         }
 
         var seen = request.DeviceBindingHash;
@@ -107,19 +116,21 @@ public static class VerificationPage
         {
             var current = await ReloadAsync(db, request);
             return current.Status == OtpStatus.Pending && now < current.ExpiresAt && current.VerificationTokenHash is { } tokenHash && tokenHash.AsSpan().SequenceEqual(hash)
-                ? Confirm(context, current, antiforgery.GetAndStoreTokens(context), changed: true)
-                : Ended(context, current, now);
+                ? Confirm(context, language, current, antiforgery.GetAndStoreTokens(context), changed: true)
+                : Ended(language, current, now, texts);
         }
 
         if (handOver)
         {
             // The browser that opened link_url receives the redirect through its live status (LinkPage).
-            return Page.Render(context, "Verified", $"""
-                {Page.Badge("check", "ok")}
-                <h1>Verified</h1>
-                <p>You can go back to your other device: {Page.Encode(verified.DeviceDescription ?? "the browser where you started")} continues the sign-in to {Page.Encode(verified.Name)}.</p>
-                <p>You can close this page.</p>
-                """);
+            return Page.Render<MessagePage>(language, Languages.In(language, () => new
+            {
+                Heading = texts["Verified"].Value,
+                Text = texts["You can go back to your other device: {0} continues the sign-in to {1}. You can close this page.",
+                    verified.DeviceDescription ?? texts["the browser where you started"], verified.Name].Value,
+                BadgeIcon = "check",
+                Tone = "ok",
+            }));
         }
 
         if (verified.Redirect is { } redirect)
@@ -127,11 +138,13 @@ public static class VerificationPage
             return Page.Redirect(context, RedirectUrl(redirect, verified.Id, exchangeToken!));
         }
 
-        return Page.Render(context, "Verified", $"""
-            {Page.Badge("check", "ok")}
-            <h1>Verified</h1>
-            <p>You are signed in to {Page.Encode(verified.Name)}. You can close this page.</p>
-            """);
+        return Page.Render<MessagePage>(language, Languages.In(language, () => new
+        {
+            Heading = texts["Verified"].Value,
+            Text = texts["You are signed in to {0}. You can close this page.", verified.Name].Value,
+            BadgeIcon = "check",
+            Tone = "ok",
+        }));
     }
 
     /// <summary><c>redirect?otp_uuid=...&amp;otp_token=...</c>, keeping the redirect's own query (SPEC 4.2).</summary>
@@ -157,78 +170,58 @@ public static class VerificationPage
     private static Task<OtpRequest> ReloadAsync(PasslineDb db, OtpRequest request) =>
         db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
 
-    private static IResult Confirm(HttpContext context, OtpRequest request, AntiforgeryTokenSet tokens, bool changed = false)
+    /// <summary>The request's language, else the browser's, else the instance's (SPEC 2.2); the instance is read only then.</summary>
+    private static async Task<string> LanguageAsync(HttpContext context, PasslineDb db, OtpRequest request) =>
+        Languages.ForPage(context.Request, request.Language)
+        ?? await db.Instances.AsNoTracking().Where(i => i.Id == request.InstanceId).Select(i => i.Language).FirstOrDefaultAsync(context.RequestAborted)
+        ?? Languages.Default;
+
+    private static IResult Confirm(HttpContext context, string language, OtpRequest request, AntiforgeryTokenSet tokens, bool changed = false)
     {
-        var who = request.Phone ?? request.ChatId ?? "";
-        var requested = request.CreatedAt.ToString("d MMM yyyy, HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
         var formTargets = request.Redirect is { } redirect && Instances.InstanceAdmin.Origin(redirect) is { } origin ? new[] { origin } : [];
-        var notice = changed
-            ? """<div class="notice warn" id="changed">""" + Page.Icon("alert") + "<p>The sign-in changed while this page was open. Check the details again before you decide.</p></div>"
-            : "";
-        return Page.Render(context, $"Confirm sign-in to {request.Name}", $"""
-            <h1>Sign in to {Page.Encode(request.Name)}?</h1>
-            <p>Someone asked to sign in to {Page.Encode(request.Name)} with your WhatsApp number. Confirm only if it was you.</p>
-            {notice}
-            <dl>
-              <dt>WhatsApp</dt><dd>{Page.Encode(who)}</dd>
-              <dt>Requested</dt><dd>{Page.Encode(requested)}</dd>
-              {DeviceRow(context, request)}
-            </dl>
-            {DeviceWarning(context, request)}
-            <form method="post">
-              <input type="hidden" name="{Page.Encode(tokens.FormFieldName)}" value="{Page.Encode(tokens.RequestToken!)}">
-              <input type="hidden" name="device" value="{DeviceBinding.Fingerprint(request.DeviceBindingHash)}">
-              <button class="primary" type="submit" name="action" value="verify">Verify</button>
-              <button type="submit" name="action" value="decline">This wasn't me</button>
-            </form>
-            """, changed ? StatusCodes.Status409Conflict : StatusCodes.Status200OK, formTargets: formTargets);
+        return Page.Render<ConfirmPage>(language, new
+        {
+            Request = request,
+            Tokens = tokens,
+            Device = Shown(context, request),
+            Changed = changed,
+            FormTargets = formTargets,
+        }, changed ? StatusCodes.Status409Conflict : StatusCodes.Status200OK);
     }
 
     /// <summary>
     /// Where approving signs in (SPEC 4.1): this device when this browser opened link_url (or nobody did and the redirect
     /// comes here); another device, named by its browser and OS, when another browser opened it.
     /// </summary>
-    private static string DeviceRow(HttpContext context, OtpRequest request)
+    private static ConfirmPage.DeviceShown Shown(HttpContext context, OtpRequest request) =>
+        request.DeviceBindingHash is null
+            ? request.Redirect is null ? ConfirmPage.DeviceShown.None : ConfirmPage.DeviceShown.ThisDevice
+            : DeviceBinding.Holds(context.Request, request) ? ConfirmPage.DeviceShown.ThisDevice : ConfirmPage.DeviceShown.AnotherDevice;
+
+    private static IResult Ended(string language, OtpRequest request, DateTimeOffset now, IStringLocalizer<Texts> texts) =>
+        Page.Render<MessagePage>(language, Languages.In(language, () =>
+        {
+            var (title, text) = request.Status switch
+            {
+                OtpStatus.Verified => (texts["This link has already been used"], texts["It can confirm a sign-in only once. If that was not you, contact {0}.", request.Name]),
+                OtpStatus.Failed when request.FailedReason == FailedReasons.Declined => (texts["This sign-in was refused"], texts["You told us it was not you. Nobody was signed in."]),
+                OtpStatus.Failed => (texts["This sign-in was cancelled"], texts["Start again from {0} if you still want to sign in.", request.Name]),
+                _ when request.Status == OtpStatus.Expired || now >= request.ExpiresAt => (texts["This link has expired"], texts["Start again from {0} to get a new one.", request.Name]),
+                _ => (texts["This link is no longer valid"], texts["A newer link was sent to your WhatsApp: use that one."]),
+            };
+            return new { Heading = title.Value, Text = text.Value, BadgeIcon = "clock", Tone = "warn" };
+        }), StatusCodes.Status410Gone);
+
+    private static IResult Unknown(HttpContext context)
     {
-        if (request.DeviceBindingHash is null)
+        var language = Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
+        var texts = context.RequestServices.GetRequiredService<IStringLocalizer<Texts>>();
+        return Page.Render<MessagePage>(language, Languages.In(language, () => new
         {
-            return request.Redirect is null ? "" : """<dt>Signs in</dt><dd id="device">This device</dd>""";
-        }
-
-        if (DeviceBinding.Holds(context.Request, request))
-        {
-            return """<dt>Signs in</dt><dd id="device">This device</dd>""";
-        }
-
-        var opened = request.LinkOpenedAt?.ToString("HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
-        return $"""<dt>Signs in</dt><dd id="device">Another device<small>{Page.Encode(request.DeviceDescription ?? "Unknown browser")}{(opened is null ? "" : ", sign-in page opened " + opened)}</small></dd>""";
+            Heading = texts["This link is not valid"].Value,
+            Text = texts["It may have been replaced by a newer one, or copied incompletely. Use the latest link you received on WhatsApp."].Value,
+            BadgeIcon = "link",
+            Tone = "muted",
+        }), StatusCodes.Status404NotFound);
     }
-
-    private static string DeviceWarning(HttpContext context, OtpRequest request) =>
-        request.DeviceBindingHash is not null && !DeviceBinding.Holds(context.Request, request)
-            ? """<div class="notice warn">""" + Page.Icon("alert") + $"<p>Approving signs in <strong>another device</strong> ({Page.Encode(request.DeviceDescription ?? "Unknown browser")}). Continue only if you started this sign-in there yourself, for example by scanning a QR code on your computer.</p></div>"
-            : "";
-
-    private static IResult Ended(HttpContext context, OtpRequest request, DateTimeOffset now)
-    {
-        var (title, text) = request.Status switch
-        {
-            OtpStatus.Verified => ("This link has already been used", "It can confirm a sign-in only once. If that was not you, contact " + request.Name + "."),
-            OtpStatus.Failed when request.FailedReason == FailedReasons.Declined => ("This sign-in was refused", "You told us it was not you. Nobody was signed in."),
-            OtpStatus.Failed => ("This sign-in was cancelled", "Start again from " + request.Name + " if you still want to sign in."),
-            _ when request.Status == OtpStatus.Expired || now >= request.ExpiresAt => ("This link has expired", "Start again from " + request.Name + " to get a new one."),
-            _ => ("This link is no longer valid", "A newer link was sent to your WhatsApp: use that one."),
-        };
-        return Page.Render(context, title, $"""
-            {Page.Badge("clock", "warn")}
-            <h1>{Page.Encode(title)}</h1>
-            <p>{Page.Encode(text)}</p>
-            """, StatusCodes.Status410Gone);
-    }
-
-    private static IResult Unknown(HttpContext context) => Page.Render(context, "Link not valid", $"""
-        {Page.Badge("link", "muted")}
-        <h1>This link is not valid</h1>
-        <p>It may have been replaced by a newer one, or copied incompletely. Use the latest link you received on WhatsApp.</p>
-        """, StatusCodes.Status404NotFound);
 }

@@ -1,10 +1,16 @@
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.StaticAssets.Infrastructure;
 using Passline.Storage;
 
 namespace Passline.Pages;
 
 public static class PagesFeature
 {
-    /// <summary>Data protection with keys in the database (shared by every node, encrypted, SPEC 8) and the pages' antiforgery.</summary>
+    /// <summary>
+    /// Data protection with keys in the database (shared by every node, encrypted, SPEC 8), the pages' antiforgery, Razor components
+    /// rendered on the server, the resources of every language and the pages' static files.
+    /// </summary>
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {
         builder.Services.AddPasslineDataProtection();
@@ -13,6 +19,28 @@ public static class PagesFeature
             o.Cookie.Name = "passline-csrf";
             o.SuppressXFrameOptionsHeader = true; // pages send DENY themselves
         });
+
+        builder.Services.AddRazorComponents();
+        builder.Services.AddLocalization();
+        builder.Services.AddSingleton<PageAssets>();
+
+        // Encoding stays on by default; it only leaves the letters of every script readable (Arabic, Devanagari,
+        // Cyrillic), instead of turning each into a numeric entity that would triple a page's size.
+        builder.Services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
+
+        // The pages' static files from the build output too (not only when published), whatever the environment. Without
+        // the development fallback that serves files added after the build: its catch-all route would answer the API's
+        // wrong-method requests with 404 instead of 405.
+        builder.WebHost.UseStaticWebAssets();
+        builder.Configuration["DisableStaticAssetNotFoundRuntimeFallback"] ??= "true";
         return builder;
+    }
+
+    /// <summary>The pages' scripts and stylesheet, under fingerprinted names (<see cref="PageAssets"/>).</summary>
+    public static WebApplication MapPages(this WebApplication app)
+    {
+        app.MapStaticAssets();
+        app.Services.GetRequiredService<PageAssets>().Load(StaticAssetsEndpointDataSourceHelper.ResolveStaticAssetDescriptors(app, null));
+        return app;
     }
 }

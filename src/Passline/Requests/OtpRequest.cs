@@ -27,6 +27,12 @@ public sealed class OtpRequest
     /// <summary><c>+</c> and digits: the sender's phone number when known (SPEC 1), else null.</summary>
     public string? Phone { get; set; }
 
+    /// <summary>
+    /// The request's own <c>language</c> (SPEC 2.2), a supported tag; null when the call gave none, so that its pages
+    /// follow the browser's <c>Accept-Language</c>.
+    /// </summary>
+    public string? Language { get; set; }
+
     /// <summary>The provider's own id of the sender when it gave one: a WAHA <c>@lid</c> or a Cloud API BSUID.</summary>
     public string? UserId { get; set; }
 
@@ -138,6 +144,7 @@ internal sealed class OtpRequestConfiguration : IEntityTypeConfiguration<OtpRequ
         e.Property(r => r.Status).HasMaxLength(16).HasConversion(s => s.Name(), s => OtpStatusNames.Parse(s));
         e.Property(r => r.FailedReason).HasMaxLength(32);
         e.Property(r => r.DeviceDescription).HasMaxLength(100);
+        e.Property(r => r.Language).HasMaxLength(16);
         e.Property(r => r.UserId).HasMaxLength(150);
         e.HasOne<Instances.Instance>().WithMany().HasForeignKey(r => r.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_otp_requests_instances_instance_id");

@@ -32,7 +32,7 @@ public sealed class ApiDocsTests(AppFixture fixture) : IClassFixture<AppFixture>
         var request = operation["requestBody"]!["content"]!["application/json"]!;
         var body = Resolve(document, request["schema"]!);
         var fields = body["properties"]!.AsObject().Select(p => p.Key).ToList();
-        Assert.Equal(["expires", "name", "chatId", "message", "callback", "redirect"], fields);
+        Assert.Equal(["expires", "name", "chatId", "message", "callback", "redirect", "language"], fields);
         Assert.Null(body["required"]);
         Assert.Equal(86400, body["properties"]!["expires"]!["maximum"]!.GetValue<int>());
         Assert.Equal("Give me link to login at {name}", request["example"]!["message"]!["prompt"]!.GetValue<string>());

@@ -1,6 +1,9 @@
 using System.Collections.ObjectModel;
+using System.Text.Json.Nodes;
+using Deque.AxeCore.Commons;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Interactions;
 using OpenQA.Selenium.Support.UI;
 
 namespace Passline.Tests.Browser;
@@ -33,8 +36,14 @@ public sealed class Browser : IDisposable
 
     public ChromeDriver Driver { get; }
 
-    /// <summary>A fresh browser with its own profile: a desktop, or a phone when <paramref name="userAgent"/> says so.</summary>
-    public static Browser Start(string? userAgent = null)
+    /// <summary>axe-core, from its NuGet package (Deque.AxeCore.Commons): no download.</summary>
+    private static readonly Lazy<string> AxeScript = new(() => new BundledAxeScriptProvider().GetScript());
+
+    /// <summary>
+    /// A fresh browser with its own profile: a desktop, or a phone when <paramref name="userAgent"/> says so, asking for
+    /// pages in <paramref name="language"/> (its <c>Accept-Language</c>).
+    /// </summary>
+    public static Browser Start(string? userAgent = null, string language = "en-US")
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: scripts/test installs Debian's chromium package");
         Assert.True(File.Exists(DriverPath), $"{DriverPath} is missing: scripts/test installs Debian's chromium-driver package");
@@ -43,19 +52,21 @@ public sealed class Browser : IDisposable
         options.AddArguments(
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions", "--hide-scrollbars",
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--force-color-profile=srgb", "--lang=en-US",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--force-color-profile=srgb", $"--lang={language}",
             $"--user-data-dir={profile.FullName}");
         if (userAgent is not null)
         {
             options.AddArgument($"--user-agent={userAgent}");
         }
 
+        options.AddUserProfilePreference("intl.accept_languages", language);
         options.SetLoggingPreference(LogType.Browser, OpenQA.Selenium.LogLevel.All);
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(DriverPath)!, Path.GetFileName(DriverPath));
         service.SuppressInitialDiagnosticInformation = true;
         service.HideCommandPromptWindow = true;
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
+        driver.Manage().Timeouts().AsynchronousJavaScript = TimeSpan.FromSeconds(60);
         return new Browser(driver, profile, userAgent is null ? (1280, 800) : (390, 844));
     }
 
@@ -116,6 +127,74 @@ public sealed class Browser : IDisposable
 
         Resize(size.Width, size.Height);
     }
+
+    /// <summary>
+    /// Runs axe-core on the page at phone and desktop sizes, in the light and the dark colour scheme, and fails on any
+    /// serious or critical violation (WCAG 2.1 A and AA rules and axe's best practices).
+    /// </summary>
+    public void AssertAccessible(string page)
+    {
+        var problems = new List<string>();
+        foreach (var scheme in new[] { "light", "dark" })
+        {
+            ColorScheme(scheme);
+            foreach (var (label, width, height) in Sizes)
+            {
+                Resize(width, height);
+                problems.AddRange(SeriousViolations().Select(v => $"{label}, {scheme}: {v}"));
+            }
+        }
+
+        ColorScheme("light");
+        Resize(size.Width, size.Height);
+        Assert.True(problems.Count == 0, $"accessibility violations on {page}:\n{string.Join('\n', problems)}");
+    }
+
+    private List<string> SeriousViolations()
+    {
+        if (!Equals(Script("return typeof window.axe === 'object';"), true))
+        {
+            Driver.ExecuteScript(AxeScript.Value);
+        }
+
+        var json = (string?)Driver.ExecuteAsyncScript("""
+            var done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then(function (r) { done(JSON.stringify(r.violations)); }, function (e) { done(JSON.stringify([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }])); });
+            """);
+        return [.. JsonNode.Parse(json ?? "[]")!.AsArray()
+            .Where(v => v!["impact"]?.GetValue<string>() is "serious" or "critical")
+            .Select(v => $"{v!["impact"]} {v["id"]}: {v["help"]} at {string.Join(" | ", v["nodes"]!.AsArray().Select(n => n!["html"]?.GetValue<string>()))}")];
+    }
+
+    private void ColorScheme(string scheme) =>
+        Driver.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>
+        {
+            ["features"] = new object[] { new Dictionary<string, object?> { ["name"] = "prefers-color-scheme", ["value"] = scheme } },
+        });
+
+    /// <summary>
+    /// Presses Tab, as a keyboard user does, until the focused element matches <paramref name="css"/>; checks that the
+    /// focus is visible there (an outline).
+    /// </summary>
+    public void TabTo(string css, int presses = 40)
+    {
+        for (var i = 0; i < presses; i++)
+        {
+            new Actions(Driver).SendKeys(Keys.Tab).Perform();
+            if (Equals(Script("return document.activeElement !== null && document.activeElement.matches(arguments[0]);", css), true))
+            {
+                var outline = (string)Script("var s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth;")!;
+                Assert.False(outline.StartsWith("none", StringComparison.Ordinal) || outline.EndsWith(" 0px", StringComparison.Ordinal), $"no visible focus on {css}: {outline}");
+                return;
+            }
+        }
+
+        Assert.Fail($"{css} was not reached with {presses} presses of Tab at {Driver.Url}");
+    }
+
+    /// <summary>Presses a key on the focused element (Enter follows a link or presses a button).</summary>
+    public void Press(string key) => new Actions(Driver).SendKeys(key).Perform();
 
     public void AssertNoConsoleErrors(string where)
     {

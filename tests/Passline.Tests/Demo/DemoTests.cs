@@ -61,7 +61,7 @@ public sealed partial class DemoTests(AppFixture fixture) : IClassFixture<AppFix
 
         var back = await browser.GetAsync(verified.Headers.Location);
         Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
-        var signedIn = await browser.GetStringAsync("/demo");
+        var signedIn = WebUtility.HtmlDecode(await browser.GetStringAsync("/demo"));
         var phone = (await RequestAsync(App, uuid)).Phone!;
         Assert.Matches(@"^\+1555\d{7}$", phone);
         Assert.Contains($"Logged in as +1 {phone[2..5]} {phone[5..8]} {phone[8..]}", signedIn);

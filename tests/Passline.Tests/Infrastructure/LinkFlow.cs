@@ -50,13 +50,13 @@ public static partial class LinkFlow
         return new Uri(match.Value).AbsolutePath;
     }
 
-    /// <summary>Opens the verification page; returns it and the form's anti-forgery field.</summary>
+    /// <summary>Opens the verification page; returns it, its text (HTML-decoded) and the form's anti-forgery field.</summary>
     public static async Task<(HttpResponseMessage Response, string Html, KeyValuePair<string, string>? Form)> OpenAsync(HttpClient browser, string path)
     {
         var response = await browser.GetAsync(path);
         var html = await response.Content.ReadAsStringAsync();
         var field = AntiforgeryField().Match(html);
-        return (response, html, field.Success ? new(field.Groups[1].Value, WebUtility.HtmlDecode(field.Groups[2].Value)) : null);
+        return (response, WebUtility.HtmlDecode(html), field.Success ? new(field.Groups[1].Value, WebUtility.HtmlDecode(field.Groups[2].Value)) : null);
     }
 
     /// <summary>Opens the page and presses a button (<c>verify</c> or <c>decline</c>) in the same browser.</summary>
@@ -73,6 +73,6 @@ public static partial class LinkFlow
     [GeneratedRegex(@"https?://[^\s]+/v/[A-Za-z0-9_-]+")]
     private static partial Regex VerificationLink();
 
-    [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)">""")]
+    [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)"\s*/?>""")]
     private static partial Regex AntiforgeryField();
 }

@@ -40,6 +40,9 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             ["Passline:Callbacks:AllowPrivateNetworks"] = "false",
             ["Urls"] = "http://127.0.0.1:0",
 
+            // Static files with the caching headers of a published build (a build's own manifest would send no-cache).
+            ["EnableStaticAssetsDevelopmentCaching"] = "true",
+
             // Every test browses from 127.0.0.1; the page limit has tests of its own.
             ["Passline:RateLimits:PagesPerIpPerMinute"] = "100000",
         };
@@ -117,7 +120,7 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
     /// <summary>A fresh instance of the test's own, with a token.</summary>
     public Task<TestInstance> CreateInstanceAsync(
         string name = "Hypersender", string phone = "201553730661", string provider = Providers.Simulator,
-        IReadOnlyList<string>? redirectOrigins = null, Action<ProviderSettings>? settings = null) =>
+        IReadOnlyList<string>? redirectOrigins = null, Action<ProviderSettings>? settings = null, string language = "en") =>
         WithDbAsync(async db =>
         {
             var instance = new Instance
@@ -127,6 +130,7 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
                 Provider = provider,
                 WebhookSecret = "",
                 RedirectOrigins = [.. redirectOrigins ?? []],
+                Language = language,
             };
             settings?.Invoke(instance.Settings);
             var created = await InstanceAdmin.CreateAsync(db, Time, instance, CancellationToken.None);

@@ -75,7 +75,29 @@ public sealed class CommandLineTests
         Assert.NotEqual(created["webhook_secret"]!.GetValue<string>(), rotated["webhook_secret"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task TheInstanceLanguageIsSetByTheCommandLineAndChoosesItsMessages()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var created = await RunJsonAsync(database, "instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--language", "es-MX");
+        var instanceId = created["instance"]!.GetValue<string>();
+        Assert.Equal("es", JsonNode.Parse(await RunAsync(database, "instance", "list"))!.AsArray().Single()!["language"]!.GetValue<string>());
+
+        await using (var app = new PasslineApp(database))
+        {
+            var (_, body) = await app.Client(created["token"]!.GetValue<string>()).PostJsonAsync($"/api/otp/v2/{instanceId}/generate-link", "{}");
+            Assert.StartsWith("https://wa.me/201553730661?text=Env%C3%ADame+el+enlace+para+iniciar+sesi%C3%B3n+en+Acme+%5B", body["data"]!["whatsapp_link"]!.GetValue<string>());
+        }
+
+        var updated = await RunJsonAsync(database, "instance", "update", "--instance", instanceId, "--language", "pt-br");
+        Assert.Equal("pt-BR", updated["language"]!.GetValue<string>());
+        var (exitCode, _, stderr) = await ExecAsync(database, ["instance", "update", "--instance", instanceId, "--language", "klingon"]);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--language", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--language", "xx")]
     [InlineData("--name", "Acme", "--phone", "12", "--provider", "simulator")]
     [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "telegram")]
     [InlineData("--name", "Acme", "--phone", "201553730661", "--provider", "waha")]

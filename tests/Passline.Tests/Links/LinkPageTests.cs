@@ -70,10 +70,10 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equal(Secrets.Hash(value), stored.DeviceBindingHash);
         Assert.Equal(("Chrome on Windows", 1, App.Time.GetUtcNow()), (stored.DeviceDescription, stored.LinkClicks, stored.LinkOpenedAt));
 
-        var html = await response.Content.ReadAsStringAsync();
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
         Assert.Contains("""<img src="data:image/png;base64,""", html);
-        Assert.Contains($"""href="{WebUtility.HtmlEncode(data["whatsapp_link"]!.GetValue<string>())}""", html);
-        Assert.Contains($"<code>{link.Code}</code>", html);
+        Assert.Contains($"""href="{data["whatsapp_link"]!.GetValue<string>()}""", html);
+        Assert.Contains($"""<code dir="ltr">{link.Code}</code>""", html);
         Assert.Contains("Waiting for your WhatsApp message", html);
     }
 

@@ -164,6 +164,6 @@ public sealed partial class TwoNodeTests : IAsyncLifetime
     [GeneratedRegex(@"https?://[^\s]+/v/[A-Za-z0-9_-]+")]
     private static partial Regex VerificationLink();
 
-    [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)">""")]
+    [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)"\s*/?>""")]
     private static partial Regex AntiforgeryField();
 }

@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Passline.Inbound;
 using Passline.Instances;
+using Passline.Localization;
 using Passline.Outbox;
 using Passline.Pages;
 using Passline.Requests;
@@ -29,7 +30,7 @@ namespace Passline.Channels.Simulator;
 public static partial class SimulatedPhone
 {
     private const string PhoneCookie = "passline-phone";
-    private const int MaxText = 4096;
+    public const int MaxText = 4096;
 
     public static IEndpointRouteBuilder MapSimulatedPhone(this IEndpointRouteBuilder app)
     {
@@ -51,23 +52,18 @@ public static partial class SimulatedPhone
         var phone = PhoneOf(context, protection);
         var tokens = antiforgery.GetAndStoreTokens(context);
         var draft = text is { Length: > 0 and <= MaxText } ? text : "";
-        var chat = await ChatHtmlAsync(db, found, phone, context.RequestAborted);
-        return Page.Render(context, $"Simulated phone: chat with {found.Name}", $"""
-            <div class="phone">
-              <header><span class="avatar">{Page.Encode(Initial(found.Name))}</span><div><strong>{Page.Encode(found.Name)}</strong><small>{Page.Encode(FormatPhone(found.Phone))} · business account</small></div></header>
-              <div class="chat" id="chat" aria-live="polite">{chat}</div>
-              <form class="compose" method="post" id="compose">
-                <input type="hidden" name="{Page.Encode(tokens.FormFieldName)}" value="{Page.Encode(tokens.RequestToken!)}">
-                <textarea name="text" id="text" rows="3" maxlength="{MaxText}" required aria-label="Message" placeholder="Message">{Page.Encode(draft)}</textarea>
-                <button class="primary" type="submit" id="send" aria-label="Send">{Page.Icon("send")}</button>
-              </form>
-            </div>
-            <p class="who">{Page.Icon("phone", "small")} Simulated phone · your number here is <strong id="my-number">{Page.Encode(FormatPhone(phone))}</strong></p>
-            """, script: RefreshScript);
+        return Page.Render<PhonePage>(Language(context), new
+        {
+            Instance = found,
+            Phone = phone,
+            Tokens = tokens,
+            Draft = draft,
+            Messages = await ChatAsync(db, found, phone, context.RequestAborted),
+        });
     }
 
     public static async Task<IResult> Send(string instance, HttpContext context, PasslineDb db, Writes writes, IOptions<SimulatorOptions> simulator,
-        IDataProtectionProvider protection, IAntiforgery antiforgery, InboundProcessor processor, TimeProvider time)
+        IDataProtectionProvider protection, IAntiforgery antiforgery, InboundProcessor processor, TimeProvider time, IStringLocalizer<Texts> texts)
     {
         if (await FindAsync(db, instance, simulator.Value, context.RequestAborted) is not { } found)
         {
@@ -76,10 +72,14 @@ public static partial class SimulatedPhone
 
         if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
         {
-            return Page.Render(context, "Please try again", $"""
-                {Page.Badge("alert", "warn")}<h1>Please try again</h1>
-                <p>This form has expired or did not come from the simulated phone. <a href="{Page.Encode(PhonePath(context, found))}">Open the phone again</a>.</p>
-                """, StatusCodes.Status400BadRequest);
+            var language = Language(context);
+            return Page.Render<MessagePage>(language, Languages.In(language, () => new
+            {
+                Heading = texts["Please try again"].Value,
+                Text = texts["This form has expired or did not come from the simulated phone."].Value,
+                Link = PhonePath(context, found),
+                LinkText = texts["Open the phone again"].Value,
+            }), StatusCodes.Status400BadRequest);
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
@@ -111,7 +111,7 @@ public static partial class SimulatedPhone
         }
 
         Page.SecurityHeaders(context.Response, "default-src 'none'; frame-ancestors 'none'");
-        return Results.Content(await ChatHtmlAsync(db, found, PhoneOf(context, protection), context.RequestAborted), "text/html; charset=utf-8");
+        return Page.Render<ChatView>(Language(context), new { Messages = await ChatAsync(db, found, PhoneOf(context, protection), context.RequestAborted) });
     }
 
     private static async Task<Instance?> FindAsync(PasslineDb db, string instance, SimulatorOptions simulator, CancellationToken cancellationToken) =>
@@ -154,82 +154,69 @@ public static partial class SimulatedPhone
         return phone;
     }
 
-    private static async Task<string> ChatHtmlAsync(PasslineDb db, Instance instance, string phone, CancellationToken cancellationToken)
+    /// <summary>One message of the chat: the person's own (<paramref name="Mine"/>) or Passline's reply.</summary>
+    public sealed record ChatMessage(string Text, DateTimeOffset At, bool Mine);
+
+    private static async Task<List<ChatMessage>> ChatAsync(PasslineDb db, Instance instance, string phone, CancellationToken cancellationToken)
     {
         var chatId = phone + "@c.us";
         var sent = await db.SimulatedPhoneMessages.AsNoTracking()
             .Where(m => m.InstanceId == instance.Id && m.ChatId == chatId)
             .OrderByDescending(m => m.SentAt).ThenByDescending(m => m.Id).Take(50)
-            .Select(m => new { m.Text, At = m.SentAt, Mine = true })
+            .Select(m => new ChatMessage(m.Text, m.SentAt, true))
             .ToListAsync(cancellationToken);
         var received = await db.OutboundMessages.AsNoTracking()
             .Where(m => m.InstanceId == instance.Id && m.ChatId == chatId && m.Status == OutboundStatuses.Sent)
             .OrderByDescending(m => m.SentAt).Take(50)
-            .Select(m => new { m.Text, At = m.SentAt!.Value, Mine = false })
+            .Select(m => new ChatMessage(m.Text, m.SentAt!.Value, false))
             .ToListAsync(cancellationToken);
 
         // A reply is never older than the message it answers: at the same instant, the user's message goes first.
-        var messages = sent.Concat(received).OrderBy(m => m.At).ThenBy(m => m.Mine ? 0 : 1).ToList();
-        if (messages.Count == 0)
-        {
-            return """<p class="empty">Messages you send here go to Passline as if sent from WhatsApp.</p>""";
-        }
-
-        var html = new StringBuilder();
-        foreach (var message in messages)
-        {
-            var time = message.At.ToString("HH:mm", CultureInfo.InvariantCulture);
-            html.Append(CultureInfo.InvariantCulture, $"""<div class="bubble {(message.Mine ? "out" : "in")}">{Linkify(message.Text)}<time>{time}</time></div>""");
-        }
-
-        return html.ToString();
+        return [.. sent.Concat(received).OrderBy(m => m.At).ThenBy(m => m.Mine ? 0 : 1)];
     }
 
-    /// <summary>Text with its http(s) links made tappable, everything HTML-escaped.</summary>
-    public static string Linkify(string text)
+    /// <summary>The text cut into plain parts and http(s) links, for the chat to make the links tappable.</summary>
+    public static IEnumerable<(string Text, bool IsLink)> Segments(string text)
     {
-        var html = new StringBuilder();
         var last = 0;
         foreach (Match match in UrlPattern().Matches(text))
         {
-            html.Append(Page.Encode(text[last..match.Index]));
-            html.Append(CultureInfo.InvariantCulture, $"""<a href="{Page.Encode(match.Value)}" rel="noreferrer">{Page.Encode(match.Value)}</a>""");
+            if (match.Index > last)
+            {
+                yield return (text[last..match.Index], false);
+            }
+
+            yield return (match.Value, true);
             last = match.Index + match.Length;
         }
 
-        return html.Append(Page.Encode(text[last..])).ToString();
+        if (last < text.Length)
+        {
+            yield return (text[last..], false);
+        }
     }
+
+    /// <summary>The simulated phone follows the browser's language.</summary>
+    private static string Language(HttpContext context) => Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
 
     /// <summary><c>+1 555 234 5678</c> for North American numbers, else <c>+</c> and the digits.</summary>
     public static string FormatPhone(string digits) =>
         digits.Length == 11 && digits[0] == '1' ? $"+1 {digits[1..4]} {digits[4..7]} {digits[7..]}" : "+" + digits;
 
-    private static string Initial(string name) => name.Length > 0 ? name[..1].ToUpperInvariant() : "?";
-
-    private static IResult NotAvailable(HttpContext context) => Page.Render(context, "Not available", $"""
-        {Page.Badge("phone", "muted")}
-        <h1>No simulated phone here</h1>
-        <p>The simulated phone works only for instances on the simulator provider, while <code>Passline:Simulator:Enabled</code> is on (the Development default).</p>
-        """, StatusCodes.Status404NotFound);
+    private static IResult NotAvailable(HttpContext context)
+    {
+        var language = Language(context);
+        var texts = context.RequestServices.GetRequiredService<IStringLocalizer<Texts>>();
+        return Page.Render<MessagePage>(language, Languages.In(language, () => new
+        {
+            Heading = texts["No simulated phone here"].Value,
+            Text = texts["The simulated phone works only for instances on the simulator provider, while {0} is on (the Development default)."].Value,
+            Code = "Passline:Simulator:Enabled",
+            BadgeIcon = "phone",
+            Tone = "muted",
+        }), StatusCodes.Status404NotFound);
+    }
 
     [GeneratedRegex(@"https?://[^\s<>""]+")]
     private static partial Regex UrlPattern();
-
-    /// <summary>Keeps the chat current while the page is open: Passline's reply arrives a moment after sending.</summary>
-    private const string RefreshScript = """
-        (function () {
-          var chat = document.getElementById('chat'), started = Date.now(), last = chat.innerHTML;
-          chat.scrollTop = chat.scrollHeight;
-          function refresh() {
-            if (Date.now() - started > 10 * 60 * 1000) return;
-            fetch(window.location.pathname.replace(/\/$/, '') + '/chat', { cache: 'no-store', credentials: 'same-origin' })
-              .then(function (r) { return r.ok ? r.text() : last; })
-              .then(function (html) { if (html !== last) { last = html; chat.innerHTML = html; chat.scrollTop = chat.scrollHeight; } })
-              .finally(function () { setTimeout(refresh, 1000); });
-          }
-          setTimeout(refresh, 500);
-          var text = document.getElementById('text');
-          text.addEventListener('keydown', function (e) { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); document.getElementById('compose').requestSubmit(); } });
-        })();
-        """;
 }
