@@ -59,6 +59,14 @@ public static class PasslineCommandLine
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddPasslineStorage(builder.Configuration);
         await using var app = builder.Build();
+        try
+        {
+            app.Services.GetRequiredService<SecretBox>();
+        }
+        catch (OptionsValidationException e)
+        {
+            return Fail(e.Message);
+        }
 
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();

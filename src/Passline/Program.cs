@@ -4,6 +4,7 @@ using Passline.Callbacks;
 using Passline.Channels;
 using Passline.Codes;
 using Passline.Demo;
+using Passline.Hosting;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Links;
@@ -20,10 +21,8 @@ if (PasslineCommandLine.Handles(args))
 }
 
 var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
-if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-{
-    builder.WebHost.UseUrls("http://127.0.0.1:5080");
-}
+builder.AddListeners();
+builder.AddProxyHeaders();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddStorage();
@@ -42,6 +41,8 @@ builder.AddDemo();
 
 var app = builder.Build();
 
+app.UseProxyHeaders();
+app.UseManagementListener();
 app.UseApiErrors();
 app.MapPages();
 app.MapMonitoring();
@@ -51,5 +52,15 @@ app.MapChannels();
 app.MapDemo();
 app.MapApiDocs();
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    // A configuration mistake (a missing Passline:Secrets:Key, say) deserves its message, not a stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
 return 0;

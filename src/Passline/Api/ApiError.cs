@@ -33,6 +33,10 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
     public static ApiError UnsupportedMediaType() => new(StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).", null);
     public static ApiError ServerError() => new(StatusCodes.Status500InternalServerError, "Server error.", null);
 
+    /// <summary>The database is briefly unreachable (a restart, a failover): nothing was done, try again shortly.</summary>
+    public static ApiError Unavailable() =>
+        new(StatusCodes.Status503ServiceUnavailable, "Service briefly unavailable, please retry.", null) { RetryAfter = TimeSpan.FromSeconds(1) };
+
     public static ApiError Status(int statusCode, string message) => new(statusCode, message, null);
 
     public static ApiError TooManyRequests(string message, TimeSpan retryAfter) =>

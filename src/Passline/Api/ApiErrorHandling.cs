@@ -17,6 +17,7 @@ public static class ApiErrorHandling
                 var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 var error = exception is BadHttpRequestException bad
                     ? bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.Status(bad.StatusCode, "The request could not be read.")
+                    : Storage.DbErrors.IsTransient(exception) ? ApiError.Unavailable()
                     : ApiError.ServerError();
                 return error.ExecuteAsync(context);
             },

@@ -7,12 +7,21 @@ using Passline.Storage;
 
 namespace Passline.Callbacks;
 
+/// <summary>The coarse classes of <c>callback.last_error</c> (SPEC 7), besides <c>HTTP {status}</c>.</summary>
+public static class CallbackErrors
+{
+    public const string Timeout = "timed out";
+    public const string Refused = "refused by the network guard";
+    public const string ConnectionFailed = "connection failed";
+}
+
 /// <summary>
 /// The callback outbox's channel (SPEC 7): POSTs a body signed per Standard Webhooks through the guarded client (no
 /// private addresses unless allowed, no redirects, 10 s timeout). A 2xx delivers; a 410 stops; anything else is retried
 /// with backoff for 25 hours: unlike a provider, a receiver's 4xx may be a passing fault of its own deployment.
 /// </summary>
-public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider time, PasslineMetrics metrics) : IOutboxChannel<CallbackDelivery>
+public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider time, PasslineMetrics metrics, ILogger<CallbackChannel> logger)
+    : IOutboxChannel<CallbackDelivery>
 {
     public const string HttpClientName = "callbacks";
 
@@ -46,19 +55,33 @@ public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if ((int)response.StatusCode == StatusCodes.Status410Gone)
             {
-                return new DeliveryResult(DeliveryOutcome.GiveUp, 410, "the receiver answered 410 Gone");
+                return new DeliveryResult(DeliveryOutcome.GiveUp, 410, "HTTP 410");
             }
 
             var result = Delivery.Classify(response, time.GetUtcNow());
-            return result.Outcome == DeliveryOutcome.GiveUp ? result with { Outcome = DeliveryOutcome.Retry } : result;
+            return result with
+            {
+                Outcome = result.Outcome == DeliveryOutcome.GiveUp ? DeliveryOutcome.Retry : result.Outcome,
+                Error = result.Error is null ? null : $"HTTP {result.StatusCode}",
+            };
         }
+
+        // The error a token holder sees through GET /requests/{uuid} is a coarse class: naming the resolved address, or
+        // telling a TLS failure (something listens) from a refused connection (nothing does), would make callbacks a
+        // port scanner. The operator's log keeps the detail.
         catch (HttpRequestException e) when (e.InnerException is RefusedAddressException refused)
         {
-            return new DeliveryResult(DeliveryOutcome.GiveUp, null, refused.Message);
+            logger.LogWarning("Callback of request {RequestId} refused by the network guard: {Detail}", delivery.RequestId, refused.Message);
+            return new DeliveryResult(DeliveryOutcome.GiveUp, null, CallbackErrors.Refused);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is TaskCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
-            return Delivery.Failure(e);
+            return new DeliveryResult(DeliveryOutcome.Retry, null, CallbackErrors.Timeout);
+        }
+        catch (HttpRequestException e)
+        {
+            logger.LogInformation("Callback of request {RequestId} could not be delivered: {Error} {Detail}", delivery.RequestId, e.HttpRequestError, e.Message);
+            return new DeliveryResult(DeliveryOutcome.Retry, null, CallbackErrors.ConnectionFailed);
         }
     }
 }

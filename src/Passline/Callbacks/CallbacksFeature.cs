@@ -10,6 +10,7 @@ public static class CallbacksFeature
         var development = builder.Environment.IsDevelopment();
         builder.Services.AddOptions<CallbackOptions>().Configure(o => o.AllowPrivateNetworks = development).BindConfiguration(CallbackOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<CallbackResolver>();
+        builder.Services.AddSingleton<HostAddresses>();
         builder.Services.AddSingleton<GuardedConnect>();
         builder.Services.AddHttpClient(CallbackChannel.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler

@@ -6,7 +6,7 @@ namespace Passline.Callbacks;
 
 /// <summary>Raised when a callback host resolves only to addresses the network guard refuses.</summary>
 public sealed class RefusedAddressException(string host, IEnumerable<IPAddress> addresses)
-    : Exception($"{host} resolves to {string.Join(", ", addresses)}: loopback, private, link-local, multicast or unspecified addresses are refused.");
+    : Exception($"{host} resolves to {string.Join(", ", addresses)}, which is not globally reachable or belongs to this host.");
 
 /// <summary>
 /// How callbacks resolve host names. A seam only so that tests can point a name at loopback without a DNS server;
@@ -23,13 +23,14 @@ public class CallbackResolver
 /// <see cref="NetworkGuard"/> allows. Checking the address actually connected to, not one looked up earlier, is what
 /// keeps DNS rebinding from slipping a private address past the check.
 /// </summary>
-public sealed class GuardedConnect(CallbackResolver resolver, IOptionsMonitor<CallbackOptions> options)
+public sealed class GuardedConnect(CallbackResolver resolver, HostAddresses hostAddresses, IOptionsMonitor<CallbackOptions> options)
 {
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
         var addresses = IPAddress.TryParse(endpoint.Host, out var literal) ? [literal] : await resolver.ResolveAsync(endpoint.Host, cancellationToken);
-        var allowed = options.CurrentValue.AllowPrivateNetworks ? addresses : [.. addresses.Where(a => !NetworkGuard.IsRefused(a))];
+        var own = hostAddresses.Current();
+        var allowed = options.CurrentValue.AllowPrivateNetworks ? addresses : [.. addresses.Where(a => !NetworkGuard.IsRefused(a, own))];
         if (allowed.Length == 0)
         {
             throw new RefusedAddressException(endpoint.Host, addresses);

@@ -45,7 +45,7 @@ public sealed class WhatsAppChannel(IHttpClientFactory httpClients, TimeProvider
             return instance.Provider switch
             {
                 // The simulator's outbox is this table: a stored message is a sent message (GET /simulator/{instance}/outbox).
-                Providers.Simulator => new DeliveryResult(DeliveryOutcome.Delivered, null, null, null, $"sim_{message.Id:N}"),
+                Providers.Simulator => new DeliveryResult(DeliveryOutcome.Delivered, null, null, null, $"sim_{message.Id:N}") { StoredIsDelivered = true },
                 Providers.Waha => await WahaChannel.SendAsync(http, instance.Settings, message, time.GetUtcNow(), cancellationToken),
                 Providers.CloudApi => await CloudApiChannel.SendAsync(http, instance, message, time.GetUtcNow(), cancellationToken),
                 _ => new DeliveryResult(DeliveryOutcome.GiveUp, null, $"unknown provider {instance.Provider}"),

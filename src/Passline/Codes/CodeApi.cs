@@ -155,17 +155,22 @@ public static class CodeApi
             OtpStatus.Validated => Refused("This code has already been validated."),
             OtpStatus.Failed when request.FailedReason == FailedReasons.TooManyAttempts => Refused("Too many wrong attempts: request a new code."),
             OtpStatus.Failed => Refused("No active code for this chat: request a new code."),
-            _ when request.Status.IsOpen() && now < request.ExpiresAt && request.FailedAttempts >= MaxWrongAttempts =>
-                Refused("Too many wrong attempts: request a new code."),
-            _ => await ExpiredAsync(requests, request, context.RequestAborted),
+            OtpStatus.Expired => Refused(ExpiredMessage),
+            _ when now >= request.ExpiresAt => await ExpiredAsync(requests, request, context.RequestAborted),
+
+            // Open and live: only what a concurrent call did can have brought us here; say what is true, never "expired".
+            _ when request.FailedAttempts >= MaxWrongAttempts => Refused("Too many wrong attempts: request a new code."),
+            _ => Refused("The code is incorrect."),
         };
     }
 
     private static async Task<ApiError> ExpiredAsync(RequestWork requests, OtpRequest request, CancellationToken cancellationToken)
     {
         await requests.RunAsync(lifecycle => lifecycle.ExpireAsync(request.Id), cancellationToken);
-        return Refused("The code has expired: request a new code.");
+        return Refused(ExpiredMessage);
     }
+
+    private const string ExpiredMessage = "The code has expired: request a new code.";
 
     private static ApiError Refused(string message) =>
         ApiError.Unprocessable(message, new Dictionary<string, string[]> { ["code"] = [message] });

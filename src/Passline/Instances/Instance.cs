@@ -82,7 +82,17 @@ internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>
         e.Property(i => i.Phone).HasMaxLength(20);
         e.Property(i => i.Provider).HasMaxLength(20);
         e.Property(i => i.Language).HasMaxLength(16).HasDefaultValue("en");
-        e.ComplexProperty(i => i.Settings);
+
+        // Whoever reads the database must not be able to act as the business (SPEC 8).
+        e.Property(i => i.WebhookSecret).IsEncrypted();
+        e.ComplexProperty(i => i.Settings, s =>
+        {
+            s.Property(p => p.WahaApiKey).IsEncrypted();
+            s.Property(p => p.WahaHmacKey).IsEncrypted();
+            s.Property(p => p.AccessToken).IsEncrypted();
+            s.Property(p => p.AppSecret).IsEncrypted();
+            s.Property(p => p.VerifyToken).IsEncrypted();
+        });
     }
 }
 

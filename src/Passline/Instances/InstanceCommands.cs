@@ -210,7 +210,7 @@ public static class InstanceCommands
 
     public static Command Secret()
     {
-        var command = new Command("secret", "Manage the webhook signing secret.");
+        var command = new Command("secret", "Rotate a webhook signing secret; re-encrypt stored secrets after a key rotation.");
         var instanceId = new Option<Guid>("--instance") { Description = "instance id", Required = true };
         var rotate = new Command("rotate", "Replace an instance's webhook signing secret; prints the new one.") { instanceId };
         AcceptConfiguration(rotate);
@@ -227,6 +227,16 @@ public static class InstanceCommands
             return Print(new { instance = instance.Id, webhook_secret = instance.WebhookSecret });
         }, cancellationToken));
         command.Subcommands.Add(rotate);
+
+        var reencrypt = new Command("reencrypt",
+            "Re-encrypt every stored secret under the first key of Passline:Secrets:Key (after adding a new key in front); then the old keys can be removed.");
+        AcceptConfiguration(reencrypt);
+        reencrypt.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, _, ct) =>
+        {
+            var result = await SecretsReencryption.RunAsync(db, ct);
+            return Print(new { rows = result.Rows, data_protection_keys = result.DataProtectionKeys });
+        }, cancellationToken));
+        command.Subcommands.Add(reencrypt);
         return command;
     }
 

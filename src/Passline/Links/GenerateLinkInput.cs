@@ -24,7 +24,8 @@ public sealed record GenerateLinkInput(
 {
     public const int DefaultExpires = 1800;
 
-    public static (GenerateLinkInput? Input, ApiError? Error) Read(JsonElement body, Instance instance, bool allowPrivateNetworks)
+    public static (GenerateLinkInput? Input, ApiError? Error) Read(
+        JsonElement body, Instance instance, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses = null)
     {
         var fields = new FieldReader();
         var expires = fields.Integer(body, "expires", "expires", 60, 86400) ?? DefaultExpires;
@@ -61,7 +62,7 @@ public sealed record GenerateLinkInput(
             expired = fields.String(message, "expired", "message.expired", 1, 1000, multiline: true);
         }
 
-        var (callbackSuccess, callbackFailed) = Callbacks(fields, body, allowPrivateNetworks);
+        var (callbackSuccess, callbackFailed) = Callbacks(fields, body, allowPrivateNetworks, ownAddresses);
 
         var redirect = fields.String(body, "redirect", "redirect", 1, NetworkGuard.MaxUrlLength);
         if (redirect is not null)
@@ -112,16 +113,18 @@ public sealed record GenerateLinkInput(
     }
 
     /// <summary><c>callback.success</c> and <c>callback.failed</c> (SPEC 2.2, 7); also read by <c>request-code</c>.</summary>
-    public static (string? Success, string? Failed) Callbacks(FieldReader fields, JsonElement body, bool allowPrivateNetworks) =>
+    public static (string? Success, string? Failed) Callbacks(
+        FieldReader fields, JsonElement body, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses = null) =>
         fields.Object(body, "callback", "callback") is { } callback
-            ? (CallbackUrl(fields, callback, "success", allowPrivateNetworks), CallbackUrl(fields, callback, "failed", allowPrivateNetworks))
+            ? (CallbackUrl(fields, callback, "success", allowPrivateNetworks, ownAddresses), CallbackUrl(fields, callback, "failed", allowPrivateNetworks, ownAddresses))
             : (null, null);
 
-    private static string? CallbackUrl(FieldReader fields, JsonElement callback, string name, bool allowPrivateNetworks)
+    private static string? CallbackUrl(
+        FieldReader fields, JsonElement callback, string name, bool allowPrivateNetworks, IReadOnlySet<System.Net.IPAddress>? ownAddresses)
     {
         var path = "callback." + name;
         var url = fields.String(callback, name, path, 1, NetworkGuard.MaxUrlLength);
-        if (url is not null && NetworkGuard.CheckUrl(url, allowPrivateNetworks) is { } problem)
+        if (url is not null && NetworkGuard.CheckUrl(url, allowPrivateNetworks, ownAddresses) is { } problem)
         {
             fields.Fail(path, $"The {path} {problem}");
             return null;

@@ -35,7 +35,8 @@ public static class LinkApi
         }
 
         var instance = context.AuthenticatedInstance();
-        var (input, invalid) = GenerateLinkInput.Read(body, instance, callbacks.Value.AllowPrivateNetworks);
+        var (input, invalid) = GenerateLinkInput.Read(
+            body, instance, callbacks.Value.AllowPrivateNetworks, context.RequestServices.GetRequiredService<HostAddresses>().Current());
         if (input is null)
         {
             return invalid!;

@@ -60,11 +60,12 @@ public static class LinkPage
         var holder = DeviceBinding.Holds(context.Request, request);
         if (HttpMethods.IsGet(context.Request.Method))
         {
-            // The two things a GET of this page may change (SPEC 4.3): the device binding and the click count.
-            var binding = open && !holder ? DeviceBinding.Issue(context, request, now) : null;
-            await requests.RunAsync(lifecycle => lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent)), context.RequestAborted);
+            // The two things a GET of this page may change (SPEC 4.3): the device binding and the click count. The first
+            // browser keeps the binding: a later one (a forwarded link, an attacker's tab) sees the page, never the redirect.
+            var binding = open && request.DeviceBindingHash is null ? DeviceBinding.Issue(context, request, now) : null;
+            var bound = await requests.RunAsync(lifecycle => lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent)), context.RequestAborted);
             metrics.LinkClicked(request.InstanceId);
-            holder |= binding is not null;
+            holder |= bound;
         }
 
         var data = LinkRequestData.From(request, instance, urls.Base(context.Request));

@@ -89,7 +89,7 @@ public static class VerificationPage
         if (form["action"] == "decline")
         {
             var declined = await requests.RunAsync(lifecycle => lifecycle.DeclineAsync(request.Id, hash), context.RequestAborted);
-            return declined is not null
+            return declined is { Status: OtpStatus.Failed }
                 ? Page.Render<MessagePage>(language, Languages.In(language, () => new
                 {
                     Heading = texts["Thanks, the sign-in was refused"].Value,
@@ -97,7 +97,7 @@ public static class VerificationPage
                     BadgeIcon = "shield",
                     Tone = "ok",
                 }))
-                : Ended(language, await ReloadAsync(db, request), now, texts);
+                : Ended(language, declined ?? await ReloadAsync(db, request), now, texts);
         }
 
         // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person

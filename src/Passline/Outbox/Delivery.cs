@@ -14,6 +14,9 @@ public enum DeliveryOutcome
 /// <param name="AsText">A message that could go as a button went as plain text (the provider refused the button).</param>
 public sealed record DeliveryResult(DeliveryOutcome Outcome, int? StatusCode, string? Error, TimeSpan? RetryAfter = null, string? ProviderMessageId = null, bool AsText = false)
 {
+    /// <summary>The stored row is itself the recipient's copy (the simulator's phone reads the outbox), so it is kept whole.</summary>
+    public bool StoredIsDelivered { get; init; }
+
     public string OutcomeName => Outcome switch
     {
         DeliveryOutcome.Delivered => "delivered",

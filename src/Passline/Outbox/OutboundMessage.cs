@@ -59,6 +59,23 @@ public sealed class OutboundMessage : OutboxRow
         ProviderMessageId = result.ProviderMessageId;
         Form = result.AsText || Link is null ? MessageForms.Text : MessageForms.Button;
     }
+
+    /// <summary>
+    /// Redacted once delivered or given up (SPEC 8): the text may carry a verification link or a code, which must not
+    /// outlive the sending; kind, recipient, status and attempts stay. The simulator's phone reads this table, so its
+    /// copy stays (the simulator is off outside Development).
+    /// </summary>
+    protected internal override void Settled(DeliveryResult result)
+    {
+        // A button the provider accepted may still be reported failed and then go again as text (SPEC 5): it keeps its
+        // text, encrypted, until that report or a delivered/read one (RequestLifecycle.ReportDeliveryAsync).
+        if (!result.StoredIsDelivered && Form != MessageForms.Button)
+        {
+            Text = "";
+            Code = null;
+            Link = null;
+        }
+    }
 }
 
 /// <summary>One try at sending an <see cref="OutboundMessage"/>, as the provider answered it.</summary>
@@ -122,6 +139,11 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         e.Property(m => m.DeliveryStatus).HasMaxLength(16);
         e.Property(m => m.DeliveryError).HasMaxLength(300);
         e.Property(m => m.Form).HasMaxLength(8);
+
+        // A link or a code while the message waits; redacted once it was delivered or given up (SPEC 8).
+        e.Property(m => m.Text).IsEncrypted();
+        e.Property(m => m.Code).IsEncrypted();
+        e.Property(m => m.Link).IsEncrypted();
         e.HasIndex(m => new { m.Status, m.NextAttemptAt });
 
         // Delivery reports name the message by the provider's id.

@@ -110,12 +110,14 @@ public sealed class OutboxEngine<TRow>(
         {
             case DeliveryOutcome.Delivered:
                 row.Delivered(now, result);
+                row.Settled(result);
                 break;
             case DeliveryOutcome.Retry when now - row.CreatedAt < policy.GiveUpAfter:
                 row.NextAttemptAt = now + policy.Wait(row.Attempts, result.RetryAfter);
                 break;
             default:
                 row.Status = OutboxStatuses.Failed;
+                row.Settled(result);
                 logger.LogWarning("Gave up {Outbox} {RowId} for request {RequestId} after {Attempts} attempts: {Error}",
                     Name, row.Id, row.AboutRequest, row.Attempts, result.Error);
                 break;

@@ -30,6 +30,14 @@ public abstract class OutboxRow
 
     /// <summary>Marks the row delivered.</summary>
     protected internal abstract void Delivered(DateTimeOffset now, DeliveryResult result);
+
+    /// <summary>
+    /// The row will not be tried again (delivered or given up): what it carried for the delivery and nobody needs after
+    /// it may go. <paramref name="result"/> says whether the stored row is itself the recipient's copy (the simulator).
+    /// </summary>
+    protected internal virtual void Settled(DeliveryResult result)
+    {
+    }
 }
 
 public static class OutboxStatuses

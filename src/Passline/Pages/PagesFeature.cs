@@ -1,6 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.StaticAssets.Infrastructure;
 using Passline.Storage;
 
@@ -9,12 +8,12 @@ namespace Passline.Pages;
 public static class PagesFeature
 {
     /// <summary>
-    /// Data protection with keys in the database (shared by every node, SPEC 8), the pages' antiforgery, Razor components
+    /// Data protection with keys in the database (shared by every node, encrypted, SPEC 8), the pages' antiforgery, Razor components
     /// rendered on the server, the resources of every language and the pages' static files.
     /// </summary>
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {
-        builder.Services.AddDataProtection().SetApplicationName("passline").PersistKeysToDbContext<PasslineDb>();
+        builder.Services.AddPasslineDataProtection();
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "passline-csrf";

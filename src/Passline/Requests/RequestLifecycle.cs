@@ -72,9 +72,16 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
             });
     }
 
-    /// <summary>"This wasn't me" by the holder of the current verification token.</summary>
-    public Task<OtpRequest?> DeclineAsync(Guid id, byte[] verificationTokenHash) =>
-        EndAsync(id, OtpStatus.Failed, FailedReasons.Declined, r => r.VerificationTokenHash == verificationTokenHash);
+    /// <summary>
+    /// "This wasn't me" by the holder of the current verification token (SPEC 3): <c>declined</c> before expiry; after it,
+    /// <c>expired</c>, as Verify would find it, even before the sweeper has come by.
+    /// </summary>
+    public async Task<OtpRequest?> DeclineAsync(Guid id, byte[] verificationTokenHash)
+    {
+        var now = Now;
+        return await EndAsync(id, OtpStatus.Failed, FailedReasons.Declined, r => r.VerificationTokenHash == verificationTokenHash && r.ExpiresAt > now)
+            ?? await EndAsync(id, OtpStatus.Expired, null, r => r.VerificationTokenHash == verificationTokenHash && r.ExpiresAt <= now);
+    }
 
     /// <summary>Ends a request past its expiry as <c>expired</c>.</summary>
     public Task<OtpRequest?> ExpireAsync(Guid id)
@@ -108,12 +115,20 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     {
         var now = Now;
         var previous = message.DeliveryStatus;
+        // A button kept its text for a possible resend as text; a final report ends that wait (SPEC 8: redacted).
+        var final = message.Form == MessageForms.Button && status is DeliveryStatuses.Delivered or DeliveryStatuses.Read or DeliveryStatuses.Failed;
         var rows = await Db.OutboundMessages
             .Where(m => m.Id == message.Id && m.DeliveryStatus == previous)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(m => m.DeliveryStatus, status)
-                .SetProperty(m => m.DeliveryError, error)
-                .SetProperty(m => m.DeliveryUpdatedAt, now), Aborted);
+            .ExecuteUpdateAsync(s =>
+            {
+                s.SetProperty(m => m.DeliveryStatus, status)
+                    .SetProperty(m => m.DeliveryError, error)
+                    .SetProperty(m => m.DeliveryUpdatedAt, now);
+                if (final)
+                {
+                    s.SetProperty(m => m.Text, "").SetProperty(m => m.Link, (string?)null);
+                }
+            }, Aborted);
         if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
         {
             await UndeliverableAsync(requestId);
@@ -201,25 +216,25 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
 
     /// <summary>
     /// <c>link_url</c> was opened (SPEC 4.3): counts the click and, when <paramref name="bindingHash"/> is given and the
-    /// request is still open, binds it to that browser (the latest browser to open the link holds the binding).
+    /// request is still open and not yet bound, binds it to that browser (the first browser keeps the binding). True when
+    /// this call bound it.
     /// </summary>
-    public async Task OpenLinkAsync(Guid id, byte[]? bindingHash, string? deviceDescription)
+    public async Task<bool> OpenLinkAsync(Guid id, byte[]? bindingHash, string? deviceDescription)
     {
         var now = Now;
         var opened = Db.OtpRequests.Where(r => r.Id == id);
+        await opened.ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.LinkClicks, r => r.LinkClicks + 1)
+            .SetProperty(r => r.LinkOpenedAt, r => r.LinkOpenedAt ?? now), Aborted);
         if (bindingHash is null)
         {
-            await opened.ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.LinkClicks, r => r.LinkClicks + 1)
-                .SetProperty(r => r.LinkOpenedAt, r => r.LinkOpenedAt ?? now), Aborted);
-            return;
+            return false;
         }
 
-        await opened.Where(r => r.Status == OtpStatus.Pending && r.ExpiresAt > now).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.LinkClicks, r => r.LinkClicks + 1)
-            .SetProperty(r => r.LinkOpenedAt, r => r.LinkOpenedAt ?? now)
+        // Only the first browser binds (SPEC 4.3): of two opening the link at once, the database picks one.
+        return await opened.Where(r => r.Status == OtpStatus.Pending && r.ExpiresAt > now && r.DeviceBindingHash == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.DeviceBindingHash, bindingHash)
-            .SetProperty(r => r.DeviceDescription, deviceDescription), Aborted);
+            .SetProperty(r => r.DeviceDescription, deviceDescription), Aborted) == 1;
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
         // Each feature configures its own tables (an IEntityTypeConfiguration beside its entity), so this room knows none.
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PasslineDb).Assembly);
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        // Columns a feature marked IsEncrypted() are stored encrypted with Passline:Secrets:Key (SPEC 8).
+        EncryptedColumns.Apply(modelBuilder, EncryptedColumns.SecretBoxOf(this));
     }
 }
 

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Passline.Storage;
 
@@ -20,21 +21,29 @@ public static class StorageServices
             .Validate(o => o.Provider is "sqlite" or "postgres", "Passline:Storage:Provider must be 'sqlite' or 'postgres'.")
             .ValidateOnStart();
 
+        services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidation>();
+        services.AddSingleton<IPostConfigureOptions<SecretsOptions>, DevelopmentSecretsKey>();
+        services.AddSingleton(services => SecretBox.Parse(services.GetRequiredService<IOptions<SecretsOptions>>().Value.Key!));
+
         var provider = configuration[$"{StorageOptions.Section}:Provider"] ?? "sqlite";
         var connectionString = configuration.GetConnectionString("Passline") ?? DefaultConnectionString;
 
         if (provider == "postgres")
         {
-            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>(o => ConfigurePostgres(o, connectionString));
+            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) =>
+                QuietFailures(ConfigurePostgres(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>())));
         }
         else
         {
-            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>(o => ConfigureSqlite(o, connectionString));
+            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) =>
+                QuietFailures(ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>())));
         }
 
         if (provider == "postgres")
         {
-            services.AddSingleton(services => new Writes(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null));
+            services.AddSingleton(services => new Writes(
+                services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null, services.GetRequiredService<ILogger<Writes>>()));
         }
         else
         {
@@ -47,7 +56,17 @@ public static class StorageServices
         return services;
     }
 
-    public static void ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
+    /// <summary>
+    /// A failed command or save is its caller's to judge: a unique violation is how a redelivered webhook or a lost race
+    /// is recognised, and must not page an operator. So EF Core reports these at Debug; what nobody handles still reaches
+    /// the exception handler or the worker loop, which log it as an error.
+    /// </summary>
+    private static DbContextOptionsBuilder QuietFailures(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Log(
+            (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, LogLevel.Debug),
+            (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, LogLevel.Debug)));
+
+    public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(Tuned(connectionString), npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
             .UseSnakeCaseNamingConvention();
 
@@ -73,10 +92,10 @@ public static class StorageServices
         return builder.ConnectionString;
     }
 
-    public static void ConfigureSqlite(DbContextOptionsBuilder options, string connectionString)
+    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, string connectionString)
     {
         EnsureSqliteFolder(connectionString);
-        options.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+        return options.UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
             .UseSnakeCaseNamingConvention();
     }
 

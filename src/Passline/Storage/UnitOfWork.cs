@@ -35,9 +35,34 @@ public sealed class UnitOfWork(PasslineDb db, DateTimeOffset now, CancellationTo
 /// lock and a burst costs one flush, not one each.
 /// </para>
 /// </summary>
-public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, SqliteWriter? sqlite)
+public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, SqliteWriter? sqlite, ILogger<Writes> logger)
 {
+    /// <summary>
+    /// Pauses before each new try of a unit that failed on a passing database failure (a restart, a failover, a dropped
+    /// connection): about two seconds in all, then the failure is the caller's (a 503 for an HTTP request).
+    /// </summary>
+    private static readonly TimeSpan[] TransientRetries =
+        [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(1200)];
+
     public async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await RunOnceAsync(unit, cancellationToken);
+            }
+            catch (Exception e) when (attempt < TransientRetries.Length && DbErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                // Nothing of the failed try was committed: the unit runs again from its start on a fresh context and
+                // connection. The pause is real time on purpose: it paces reconnects to a database, it dates nothing.
+                logger.LogInformation("A unit of work met a passing database failure ({Error}); trying again", e.GetBaseException().Message);
+                await Task.Delay(TransientRetries[attempt], cancellationToken);
+            }
+        }
+    }
+
+    private async Task<T> RunOnceAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken)
     {
         if (sqlite is not null)
         {

@@ -192,6 +192,30 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task ThirtyConcurrentWrongCodesAllAnswerTheTrueReason()
+    {
+        var (instance, client) = await ClientAsync();
+        var requested = await client.RequestCodeAsync(new RequestCodeRequest { ChatId = "201063178738", UseNumber = false, UseLetter = true, Length = 8 });
+        var wrong = requested.Code == "aaaaaaaa" ? "bbbbbbbb" : "aaaaaaaa";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(async _ =>
+        {
+            var response = await instance.Client().PostAsync(instance.Api("validate-code"), Json.Body($$"""{"chatId": "201063178738", "code": "{{wrong}}"}"""));
+            return (response.StatusCode, Message: (await response.ReadObjectAsync())["message"]!.GetValue<string>());
+        }));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode));
+        Assert.All(responses, r => Assert.True(r.Message.StartsWith("The code is incorrect.", StringComparison.Ordinal)
+            || r.Message == "Too many wrong attempts: request a new code.", r.Message));
+        Assert.Equal(
+            ["The code is incorrect. 1 attempt left.", "The code is incorrect. 2 attempts left.", "The code is incorrect. 3 attempts left.",
+             "The code is incorrect. 4 attempts left.", "The code is incorrect. Too many wrong attempts: request a new code."],
+            responses.Select(r => r.Message).Where(m => m.StartsWith("The code is incorrect.", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        var stored = await LinkFlow.RequestAsync(instance.App, requested.Uuid);
+        Assert.Equal(("failed", "too_many_attempts", 5), (stored.Status.Name(), stored.FailedReason, stored.FailedAttempts));
+    }
+
+    [Fact]
     public async Task NumericCodeMayBeSentAsAJsonNumber()
     {
         var (instance, client) = await ClientAsync();

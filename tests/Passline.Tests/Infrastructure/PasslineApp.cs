@@ -26,8 +26,12 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
     private readonly Action<IServiceCollection>? services;
 
-    public PasslineApp(TestDatabase database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    private readonly string environment;
+
+    public PasslineApp(
+        TestDatabase database, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing")
     {
+        this.environment = environment;
         this.services = services;
         this.database = database;
         this.settings = new Dictionary<string, string?>(database.Settings)
@@ -47,7 +51,8 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
             this.settings[key] = value;
         }
 
-        UseKestrel(0);
+        // Kestrel on the configured Urls (loopback, a free port), plus Passline:Management:Urls when a test sets it.
+        UseKestrel();
         StartServer();
         BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
     }
@@ -59,7 +64,7 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

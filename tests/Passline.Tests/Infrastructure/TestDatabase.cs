@@ -19,37 +19,45 @@ public sealed class TestDatabase : IAsyncDisposable
     }
 
     private readonly string? cleanup;
+    private string? server;
 
     public static bool IsPostgres => !string.IsNullOrEmpty(PostgresServer);
 
     public string Provider { get; }
     public string ConnectionString { get; }
 
-    public static async Task<TestDatabase> CreateAsync()
-    {
-        if (IsPostgres)
-        {
-            var name = "passline_test_" + Guid.NewGuid().ToString("N");
-            await using var connection = new NpgsqlConnection(PostgresServer);
-            await connection.OpenAsync();
-            await using (var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection))
-            {
-                await command.ExecuteNonQueryAsync();
-            }
+    public static Task<TestDatabase> CreateAsync() => IsPostgres ? CreatePostgresAsync(PostgresServer!) : CreateSqliteAsync();
 
-            var builder = new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name };
-            return new TestDatabase("postgres", builder.ConnectionString, name);
+    /// <summary>A database on the given PostgreSQL server (a throwaway cluster of the test's own).</summary>
+    public static async Task<TestDatabase> CreatePostgresAsync(string server)
+    {
+        var name = "passline_test_" + Guid.NewGuid().ToString("N");
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using (var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection))
+        {
+            await command.ExecuteNonQueryAsync();
         }
 
-        var folder = Directory.CreateTempSubdirectory("passline-test-");
-        return new TestDatabase("sqlite", $"Data Source={Path.Combine(folder.FullName, "passline.db")}", folder.FullName);
+        var builder = new NpgsqlConnectionStringBuilder(server) { Database = name };
+        return new TestDatabase("postgres", builder.ConnectionString, name) { server = server };
     }
 
-    /// <summary>Configuration keys that point Passline at this database.</summary>
+    private static Task<TestDatabase> CreateSqliteAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("passline-test-");
+        return Task.FromResult(new TestDatabase("sqlite", $"Data Source={Path.Combine(folder.FullName, "passline.db")}", folder.FullName));
+    }
+
+    /// <summary>The <c>Passline:Secrets:Key</c> of this database (base64 of 32 bytes), generated per database.</summary>
+    public string SecretsKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Configuration keys that point Passline at this database, with the key its secrets are encrypted with.</summary>
     public IEnumerable<KeyValuePair<string, string?>> Settings =>
     [
         new("Passline:Storage:Provider", Provider),
         new("ConnectionStrings:Passline", ConnectionString),
+        new("Passline:Secrets:Key", SecretsKey),
     ];
 
     public async ValueTask DisposeAsync()
@@ -62,7 +70,7 @@ public sealed class TestDatabase : IAsyncDisposable
         if (Provider == "postgres")
         {
             NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(PostgresServer);
+            await using var connection = new NpgsqlConnection(server);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {cleanup} WITH (FORCE)", connection);
             await command.ExecuteNonQueryAsync();

@@ -73,10 +73,28 @@ public sealed class AuthenticationTests(AppFixture fixture) : IClassFixture<AppF
         await App.WithDbAsync(db => db.ApiTokens.Where(t => t.InstanceId == instance.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, App.Time.GetUtcNow())));
 
-        // Valid tokens are remembered for a few seconds, on every node alike; then the revocation holds everywhere.
-        App.Time.Advance(Passline.Instances.TokenCache.Lifetime);
+        // Valid tokens are remembered for Passline:Auth:TokenCacheSeconds (10 by default), on every node alike; then the
+        // revocation holds everywhere.
+        App.Time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(instance.Api("generate-link"), null)).StatusCode);
+        App.Time.Advance(TimeSpan.FromSeconds(1));
         var response = await client.PostAsync(instance.Api("generate-link"), null);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task WithoutATokenCacheARevokedTokenIsRefusedAtOnce()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Auth:TokenCacheSeconds"] = "0" });
+        var instance = await app.CreateInstanceAsync();
+        var client = instance.Client();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync(instance.Api("generate-link"), null)).StatusCode);
+
+        await app.WithDbAsync(db => db.ApiTokens.Where(t => t.InstanceId == instance.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, app.Time.GetUtcNow())));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync(instance.Api("generate-link"), null)).StatusCode);
     }
 
     [Fact]

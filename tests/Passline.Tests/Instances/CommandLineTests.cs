@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Passline.Instances;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Instances;
@@ -47,7 +51,7 @@ public sealed class CommandLineTests
 
         Assert.Equal(HttpStatusCode.OK, await Generate(secondToken));
         await RunJsonAsync(database, "token", "revoke", "--token", secondToken);
-        app.Time.Advance(Passline.Instances.TokenCache.Lifetime);
+        app.Time.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.Unauthorized, await Generate(secondToken));
         Assert.Equal(HttpStatusCode.OK, await Generate(created["token"]!.GetValue<string>()));
     }
@@ -143,6 +147,40 @@ public sealed class CommandLineTests
         Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/readyz")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("", "Passline:Secrets:Key is not set")]
+    [InlineData("c2hvcnQ=", "Passline:Secrets:Key is invalid: key 1 is not base64 of 32 bytes")]
+    public async Task ServeAndCommandsWithoutAValidKeyOutsideDevelopmentStopWithTheMessage(string key, string message)
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        string[] withoutKey = [$"--Passline:Secrets:Key={key}"];
+
+        var serve = await ExecAsync(database, ["serve", "--urls", "http://127.0.0.1:0", .. withoutKey]);
+        var create = await ExecAsync(database, ["instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator", .. withoutKey]);
+
+        Assert.NotEqual(0, serve.ExitCode);
+        Assert.Contains(message, serve.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", serve.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, create.ExitCode);
+        Assert.Contains(message, create.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReencryptRewritesSecretsUnderTheFirstKey()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var created = await RunJsonAsync(database, "instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator");
+        var newKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+        var (exitCode, stdout, stderr) = await ExecAsync(database, ["secret", "reencrypt", $"--Passline:Secrets:Key={newKey},{database.SecretsKey}"]);
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal(1, JsonNode.Parse(stdout)!["rows"]!["instances"]!.GetValue<int>());
+
+        await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Secrets:Key"] = newKey });
+        var secret = await app.WithDbAsync(db => Task.FromResult(db.Instances.Single().WebhookSecret));
+        Assert.Equal(created["webhook_secret"]!.GetValue<string>(), secret);
+    }
+
     private static async Task<JsonObject> RunJsonAsync(TestDatabase database, params string[] args) =>
         JsonNode.Parse(await RunAsync(database, args))!.AsObject();
 
@@ -156,9 +194,10 @@ public sealed class CommandLineTests
     /// <summary>Runs the built executable (<c>passline.dll</c>) with the database given as arguments or as environment variables.</summary>
     private static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Production" } };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "passline.dll"));
-        foreach (var arg in args)
+        var command = args.TakeWhile(a => !a.StartsWith("--Passline:", StringComparison.Ordinal)).ToList();
+        foreach (var arg in command)
         {
             start.ArgumentList.Add(arg);
         }
@@ -173,6 +212,12 @@ public sealed class CommandLineTests
             {
                 start.ArgumentList.Add($"--{key}={value}");
             }
+        }
+
+        // A test's own configuration comes last, so that it wins over the database's.
+        foreach (var arg in args.Skip(command.Count))
+        {
+            start.ArgumentList.Add(arg);
         }
 
         using var process = Process.Start(start)!;

@@ -235,6 +235,26 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
     }
 
     [Fact]
+    public async Task ThisWasntMeAfterExpiryIsExpired()
+    {
+        var instance = await App.CreateInstanceAsync();
+        var link = await GenerateAsync(instance, """{"expires": 60}""");
+        await SimulatorSendAsync(instance, Message(link.Code));
+        var path = VerificationPath((await SimulatorOutboxAsync(instance)).Single());
+        var browser = App.Client();
+        var (_, _, form) = await OpenAsync(browser, path);
+
+        // Past expires_at, before any sweeper has come by: a node without workers, its clock a minute on.
+        await using var node = new PasslineApp(fixture.Database, new Dictionary<string, string?> { ["Passline:Workers:Enabled"] = "false" });
+        node.Time.AdjustTime(App.Time.GetUtcNow() + TimeSpan.FromSeconds(61));
+        var response = await browser.PostAsync(new Uri(node.BaseAddress, path), new FormUrlEncodedContent([form!.Value, new("action", "decline")]));
+
+        Assert.DoesNotContain("the sign-in was refused", await response.Content.ReadAsStringAsync());
+        var stored = await RequestAsync(App, link.Uuid);
+        Assert.Equal(("expired", null), (stored.Status.Name(), stored.FailedReason));
+    }
+
+    [Fact]
     public async Task CancelEndsAnOpenRequestOnce()
     {
         var instance = await App.CreateInstanceAsync();

@@ -78,7 +78,7 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
-    public async Task ReopeningKeepsTheBindingAndTheLatestBrowserTakesItOver()
+    public async Task ReopeningKeepsTheBindingAndALaterBrowserDoesNotTakeItOver()
     {
         var (_, link, _) = await LinkAsync();
         var desktop = Browser(Windows);
@@ -89,10 +89,34 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.False(again.Headers.Contains("Set-Cookie"));
         Assert.Equal(first, (await RequestAsync(App, link.Uuid)).DeviceBindingHash);
 
-        await Browser(Mac).GetAsync(Path(link));
+        var later = await Browser(Mac).GetAsync(Path(link));
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        Assert.False(later.Headers.Contains("Set-Cookie"));
         var stored = await RequestAsync(App, link.Uuid);
-        Assert.NotEqual(first, stored.DeviceBindingHash);
-        Assert.Equal(("Safari on macOS", 3), (stored.DeviceDescription, stored.LinkClicks));
+        Assert.Equal(first, stored.DeviceBindingHash);
+        Assert.Equal(("Chrome on Windows", 3), (stored.DeviceDescription, stored.LinkClicks));
+    }
+
+    [Fact]
+    public async Task OfTwoBrowsersOpeningTheLinkOnlyTheFirstReceivesTheRedirect()
+    {
+        var (instance, link, _) = await LinkAsync();
+        var first = Browser(Windows);
+        var second = Browser(Windows); // same user agent: nothing but the binding tells them apart
+        await first.GetAsync(Path(link));
+        await second.GetAsync(Path(link));
+        var path = await ReceivedAsync(instance, link);
+
+        var phone = Browser(Android);
+        var (_, html, _) = await OpenAsync(phone, path);
+        Assert.Contains("Another device", html);
+        Assert.Contains("Chrome on Windows", html);
+        Assert.Contains("You can go back to your other device", await (await PressAsync(phone, path)).Content.ReadAsStringAsync());
+
+        Assert.Null((await StatusAsync(second, link))["redirect"]);
+        var redirect = new Uri((await StatusAsync(first, link))["redirect"]!.GetValue<string>());
+        Assert.Equal(link.Uuid.ToString(), System.Web.HttpUtility.ParseQueryString(redirect.Query)["otp_uuid"]);
+        Assert.Null((await StatusAsync(second, link))["redirect"]);
     }
 
     [Fact]
@@ -260,12 +284,11 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
     {
         var (instance, link, _) = await LinkAsync();
         var phone = Browser(Android);
-        await phone.GetAsync(Path(link));
         var path = await ReceivedAsync(instance, link);
         var (_, shown, form) = await OpenAsync(phone, path);
         Assert.Contains("This device", shown);
 
-        // Someone else opens link_url meanwhile: approving would now sign in that browser, not the one the page named.
+        // Someone opens link_url for the first time meanwhile: approving would now sign in that browser, not this one.
         await Browser(Windows).GetAsync(Path(link));
         var device = System.Text.RegularExpressions.Regex.Match(shown, """name="device" value="([^"]+)""").Groups[1].Value;
         var response = await phone.PostAsync(path, new FormUrlEncodedContent([form!.Value, new("device", device), new("action", "verify")]));

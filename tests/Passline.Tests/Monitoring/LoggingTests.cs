@@ -33,4 +33,36 @@ public sealed class LoggingTests
         var secrets = new[] { instance.Token, path["/v/".Length..], otpToken };
         Assert.All(logs.Lines, l => Assert.All(secrets, secret => Assert.DoesNotContain(secret, l.Message, StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public async Task ARedeliveredMessageLogsNothingAtWarningOrAbove()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var logs = new CapturedLogs();
+        await using var app = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        await using var waha = await LoopbackServer.StartAsync();
+        waha.Respond = _ => new Answer(201, """{"id": "true_201063178738@c.us_1"}""");
+        var instance = await app.CreateInstanceAsync(provider: "waha", settings: s =>
+        {
+            s.WahaUrl = waha.BaseAddress.ToString();
+            s.WahaApiKey = "key";
+            s.WahaHmacKey = "hmac";
+        });
+        var link = await GenerateAsync(instance);
+        var body = WahaMessage(Message(link.Code), id: "false_201063178738@c.us_REDELIVERED");
+
+        var first = await app.Client().SendAsync(SignedWaha(instance.Id, body, "hmac"));
+        var again = await app.Client().SendAsync(SignedWaha(instance.Id, body, "hmac"));
+        var together = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => app.Client().SendAsync(SignedWaha(instance.Id, body, "hmac"))));
+
+        Assert.Equal("matched", (await first.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        Assert.Equal("duplicate", (await again.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        foreach (var response in together)
+        {
+            Assert.Equal("duplicate", (await response.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        }
+
+        await waha.WaitForAsync();
+        Assert.Empty(logs.Lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}"));
+    }
 }

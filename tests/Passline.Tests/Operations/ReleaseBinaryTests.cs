@@ -100,6 +100,9 @@ public sealed partial class ReleaseBinaryTests
     /// <summary>Runs the executable with an environment of nothing but what an operator would set.</summary>
     private sealed class Runner(string program, string workingDirectory, TestDatabase database)
     {
+        // One key for every command, as an operator's environment has: what instance create encrypts, serve decrypts.
+        private readonly string secretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
         public ProcessStartInfo StartInfo(string[] args)
         {
             var start = new ProcessStartInfo(program)
@@ -115,7 +118,7 @@ public sealed partial class ReleaseBinaryTests
             start.Environment["HOME"] = workingDirectory;
             start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             start.Environment["Passline__Simulator__Enabled"] = "true";
-            start.Environment["Passline__Secrets__Key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            start.Environment["Passline__Secrets__Key"] = secretsKey;
             if (TestDatabase.IsPostgres)
             {
                 foreach (var (key, value) in database.Settings)

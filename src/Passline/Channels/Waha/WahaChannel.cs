@@ -25,7 +25,9 @@ public static class WahaChannel
         }
 
         using var response = await http.SendAsync(request, cancellationToken);
-        return Delivery.Classify(response, now, response.IsSuccessStatusCode ? await MessageIdAsync(response, cancellationToken) : null);
+        // WAHA sends text only: a message that carries a link went as text, not as a button.
+        var result = Delivery.Classify(response, now, response.IsSuccessStatusCode ? await MessageIdAsync(response, cancellationToken) : null);
+        return message.Link is not null ? result with { AsText = true } : result;
     }
 
     /// <summary>

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using Passline.Tests.Infrastructure;
+
+namespace Passline.Tests.Operations;
+
+/// <summary>Deployments behind a reverse proxy and with a separate management listener (SPEC 8).</summary>
+public sealed class ProxyAndManagementTests : IAsyncLifetime
+{
+    private const string UnknownPage = "/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    private TestDatabase database = null!;
+
+    public async Task InitializeAsync() => database = await TestDatabase.CreateAsync();
+
+    public async Task DisposeAsync() => await database.DisposeAsync();
+
+    private static HttpRequestMessage Page(string path, string client, string proto = "https") =>
+        new(HttpMethod.Get, path) { Headers = { { "X-Forwarded-For", $"{client}, 127.0.0.1" }, { "X-Forwarded-Proto", proto } } };
+
+    [Theory]
+    [InlineData("127.0.0.1", null, true)]
+    [InlineData(null, "127.0.0.0/8", true)]
+    [InlineData("10.20.30.40", null, false)]
+    [InlineData(null, null, false)]
+    public async Task ForwardedHeadersAreHonouredFromAKnownProxyOnly(string? knownProxies, string? knownNetworks, bool honoured)
+    {
+        await using var app = new PasslineApp(database, new Dictionary<string, string?>
+        {
+            ["Passline:RateLimits:PagesPerIpPerMinute"] = "2",
+            ["Passline:ForwardedHeaders:KnownProxies"] = knownProxies,
+            ["Passline:ForwardedHeaders:KnownNetworks"] = knownNetworks,
+        });
+        var client = app.Client();
+
+        // The per-IP page limit counts the client the proxy names, when the proxy is trusted.
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(Page(UnknownPage, "198.51.100.1"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(Page(UnknownPage, "198.51.100.1"))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Page(UnknownPage, "198.51.100.1"))).StatusCode);
+        var otherClient = await client.SendAsync(Page(UnknownPage, "198.51.100.2"));
+        Assert.Equal(honoured ? HttpStatusCode.NotFound : HttpStatusCode.TooManyRequests, otherClient.StatusCode);
+
+        // The scheme the proxy was reached with: cookies are Secure behind an https proxy.
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        var instance = await app.CreateInstanceAsync();
+        var link = await LinkFlow.GenerateAsync(instance);
+        var page = await client.SendAsync(Page($"/l/{link.Uuid}", "198.51.100.3"));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var binding = Assert.Single(page.Headers.GetValues("Set-Cookie"), c => c.StartsWith($"passline-link-{link.Uuid:N}=", StringComparison.Ordinal));
+        Assert.Equal(honoured, binding.Contains("secure", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task MetricsAndHealthAreAbsentFromTheMainListenerWhenTheManagementListenerIsSet()
+    {
+        var port = FreePort();
+        await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Management:Urls"] = $"http://127.0.0.1:{port}" });
+        var main = app.Client();
+        using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        foreach (var path in new[] { "/metrics", "/healthz", "/readyz" })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await main.GetAsync(path)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await management.GetAsync(path)).StatusCode);
+
+            // Told apart by the port a request arrived on, not by the Host header it claims.
+            var spoofed = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Host = $"127.0.0.1:{port}" } };
+            Assert.Equal(HttpStatusCode.NotFound, (await main.SendAsync(spoofed)).StatusCode);
+        }
+
+        Assert.Contains("passline", await management.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        var instance = await app.CreateInstanceAsync();
+        Assert.Equal(HttpStatusCode.OK, (await instance.Client().PostAsync(instance.Api("generate-link"), null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await management.PostAsync(instance.Api("generate-link"), null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task WithoutAManagementListenerMetricsAreOnTheMainListener()
+    {
+        await using var app = new PasslineApp(database);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/readyz")).StatusCode);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
