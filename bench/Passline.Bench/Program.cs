@@ -234,7 +234,8 @@ internal static partial class Flow
     [GeneratedRegex(@"https?://[^\s]+/v/[A-Za-z0-9_-]+")]
     private static partial Regex VerificationLink();
 
-    [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)">""")]
+    // The pages are Razor components, which write void elements as <input ... />.
+    [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)"\s*/?>""")]
     private static partial Regex AntiforgeryField();
 
     [GeneratedRegex("[?&]otp_token=([^&#]+)")]
