@@ -93,11 +93,12 @@ public static class RowInserts
                 }
 
                 var getter = property.GetGetter();
-                columns.Add(new Column(property.GetColumnName(table)!, $"p{columns.Count}", property.GetRelationalTypeMapping(), getter.GetClrValueUsingContainingEntity));
+                // Named with the prefix as the SQL writes it: Microsoft.Data.Sqlite then finds each at its first lookup.
+                columns.Add(new Column(property.GetColumnName(table)!, $"@p{columns.Count}", property.GetRelationalTypeMapping(), getter.GetClrValueUsingContainingEntity));
             }
 
             var names = string.Join(", ", columns.Select(c => $"\"{c.Name}\""));
-            var values = string.Join(", ", columns.Select(c => "@" + c.Parameter));
+            var values = string.Join(", ", columns.Select(c => c.Parameter));
             return new Statement(table.Name, $"INSERT INTO \"{table.Name}\" ({names}) VALUES ({values})", [.. columns]);
         }
 
