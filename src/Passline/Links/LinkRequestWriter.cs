@@ -9,7 +9,8 @@ namespace Passline.Links;
 /// Group commit for generate-link (SPEC 2.2, 9). Each call waits until its row is committed — the API answers only
 /// after that — but rows arriving together share one transaction, so a burst costs one disk flush, not one each.
 /// A batch that hits the open-code unique index (two equal random codes, ~1 in 10^11) is retried row by row, each
-/// colliding row drawing a new code.
+/// colliding row drawing a new code. On PostgreSQL several batches are written at once (each waits for its flush while
+/// the next fills); SQLite writes one at a time through its single writer.
 /// </summary>
 public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> logger) : BackgroundService
 {
@@ -18,7 +19,7 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
 
     private sealed record Pending(OtpRequest Request, TaskCompletionSource Stored);
 
-    private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>();
 
     /// <summary>Stores <paramref name="request"/>; completes once it is committed.</summary>
     public Task SaveAsync(OtpRequest request, CancellationToken cancellationToken)
@@ -32,7 +33,10 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
         return pending.Stored.Task.WaitAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, writes.ConcurrentUnits).Select(_ => DrainAsync(stoppingToken)));
+
+    private async Task DrainAsync(CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(MaxBatch);
         try

@@ -44,6 +44,12 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
     private static readonly TimeSpan[] TransientRetries =
         [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(1200)];
 
+    /// <summary>
+    /// How many units are worth running at once for one writer that batches its work: PostgreSQL commits transactions
+    /// side by side (one waits for its flush while the next runs); SQLite has one writer.
+    /// </summary>
+    public int ConcurrentUnits => sqlite is null ? 4 : 1;
+
     public async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
