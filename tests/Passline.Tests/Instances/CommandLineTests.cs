@@ -184,7 +184,8 @@ public sealed class CommandLineTests
     private static async Task<JsonObject> RunJsonAsync(TestDatabase database, params string[] args) =>
         JsonNode.Parse(await RunAsync(database, args))!.AsObject();
 
-    private static async Task<string> RunAsync(TestDatabase database, params string[] args)
+    /// <summary>Runs a command to its end; its standard output. Fails the test when it exits other than 0.</summary>
+    internal static async Task<string> RunAsync(TestDatabase database, params string[] args)
     {
         var (exitCode, stdout, stderr) = await ExecAsync(database, args);
         Assert.True(exitCode == 0, $"passline {string.Join(' ', args)} exited {exitCode}: {stderr}");
