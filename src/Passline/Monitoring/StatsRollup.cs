@@ -45,6 +45,16 @@ public sealed class StatsRollup(IServiceScopeFactory scopes, Writes writes, Time
             return false;
         }
 
+        // An open request holds its hour, and every later one, back: checked first among the few open requests (the
+        // status index) rather than by reading the whole hour.
+        var oldestOpen = await db.OtpRequests.AsNoTracking()
+            .Where(r => r.Status == OtpStatus.Pending || r.Status == OtpStatus.Sent)
+            .OrderBy(r => r.CreatedAt).Select(r => (DateTimeOffset?)r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        if (oldestOpen < start + HourlyFigures.Hour)
+        {
+            return false;
+        }
+
         // Computed outside the unit of work (on SQLite the single writer is not held while the hour is read); the hour
         // can no longer change, and the conditional update below makes sure it is still the one to store.
         var figures = await HourlyFigures.ComputeAsync(db, start, start + HourlyFigures.Hour, null, cancellationToken);

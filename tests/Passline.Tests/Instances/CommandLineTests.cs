@@ -193,7 +193,7 @@ public sealed class CommandLineTests
     }
 
     /// <summary>Runs the built executable (<c>passline.dll</c>) with the database given as arguments or as environment variables.</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Production" } };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "passline.dll"));

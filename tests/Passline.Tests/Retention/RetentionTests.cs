@@ -16,7 +16,9 @@ namespace Passline.Tests.Retention;
 /// <summary>
 /// SPEC 8 <c>Passline:Retention:Days</c> and <c>purge</c>: ended requests and what is attached to them are deleted after
 /// the period, no phone number outlives it, and <c>/stats</c> keeps the deleted period's figures (hourly aggregates).
+/// Alone in the metrics collection: one test reads the retention counter at <c>/metrics</c>.
 /// </summary>
+[Collection(Monitoring.MetricsCollection.Name)]
 public sealed class RetentionTests
 {
     // Distinct numbers, so that finding one in a dump means that one row.
@@ -103,6 +105,9 @@ public sealed class RetentionTests
         Assert.Contains(YoungOpenPhone, dump, StringComparison.Ordinal);
 
         Assert.Equal(live.ToJsonString(), (await StatsAsync(instance, oldPeriod)).ToJsonString());
+        var metrics = (await app.Client().GetStringAsync("/metrics")).Split('\n');
+        var deletedRequests = metrics.Single(l => l.StartsWith("passline_retention_deleted_total{", StringComparison.Ordinal) && l.Contains("table=\"otp_requests\"", StringComparison.Ordinal));
+        Assert.True(double.Parse(deletedRequests[(deletedRequests.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 5, deletedRequests);
         var now = await StatsAsync(instance, instance.Api($"stats?from={Uri.EscapeDataString(app.Time.GetUtcNow().AddHours(-1).ToString("O"))}"));
         Assert.Equal((2, 1, 1), (Int(now, "links_generated"), Int(now, "verified"), now["series"]!.AsArray().Sum(b => Int(b!, "pending"))));
     }
@@ -199,6 +204,20 @@ public sealed class RetentionTests
         Assert.Equal(DateTimeOffset.Parse("2025-12-29T17:00:00Z"), stats["from"]!.GetValue<DateTimeOffset>());
         Assert.Equal(DateTimeOffset.Parse("2025-12-29T19:00:00Z"), stats["to"]!.GetValue<DateTimeOffset>());
         Assert.Equal(2, stats["series"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task NegativeRetentionDaysStopServeAndPurge()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+
+        var serve = await CommandLineTests.ExecAsync(database, ["serve", "--urls", "http://127.0.0.1:0", "--Passline:Retention:Days=-1"]);
+        var purge = await CommandLineTests.ExecAsync(database, ["purge", "--older-than", "-1"]);
+
+        Assert.NotEqual(0, serve.ExitCode);
+        Assert.Contains("'Days'", serve.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, purge.ExitCode);
+        Assert.Contains("--older-than must be 0 or more days", purge.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
