@@ -194,28 +194,20 @@ internal static partial class Flow
 
     private static async Task<string> WaitForReplyAsync(HttpClient http, Target target, string phone)
     {
-        var url = $"{target.BaseUrl}/simulator/{target.Instance}/outbox?chat_id={phone}%40c.us";
-        var deadline = Stopwatch.StartNew();
-        var delay = 1;
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        // The simulator's outbox answers when the reply has been sent (wait=): a phone waits for its reply, it does not poll.
+        var url = $"{target.BaseUrl}/simulator/{target.Instance}/outbox?chat_id={phone}%40c.us&wait=20";
+        using var response = await http.GetAsync(url);
+        response.EnsureSuccessStatusCode();
+        var messages = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+        if (messages.Count == 0)
         {
-            using var response = await http.GetAsync(url);
-            response.EnsureSuccessStatusCode();
-            var messages = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
-            if (messages.Count > 0)
-            {
-                var text = messages[^1]!["text"]!.GetValue<string>();
-                return VerificationLink().Match(text) is { Success: true } link
-                    ? new Uri(link.Value).AbsolutePath
-                    : throw new FlowException("the reply has no verification link");
-            }
-
-            // The outbound worker marks the reply sent a moment after the inbound call returns: poll, backing off.
-            await Task.Delay(delay);
-            delay = Math.Min(delay * 2, 20);
+            throw new FlowException("no reply in the simulator outbox within 20 s");
         }
 
-        throw new FlowException("no reply in the simulator outbox within 30 s");
+        var text = messages[^1]!["text"]!.GetValue<string>();
+        return VerificationLink().Match(text) is { Success: true } link
+            ? new Uri(link.Value).AbsolutePath
+            : throw new FlowException("the reply has no verification link");
     }
 
     private static async Task<JsonNode> PostJsonAsync(HttpClient http, string url, string body)

@@ -16,6 +16,7 @@ public static class ChannelsFeature
         builder.Services.AddOutboxChannel<OutboundMessage, WhatsAppChannel>();
         builder.Services.AddScoped<WahaIdentities>();
         builder.Services.AddScoped<DeliveryReports>();
+        builder.Services.AddSingleton<SimulatorMailbox>();
         return builder;
     }
 

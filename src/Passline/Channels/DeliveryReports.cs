@@ -42,7 +42,7 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
             {
                 applied++;
                 metrics.DeliveryReported(instance.Provider, report.Status);
-                logger.LogInformation("Message {MessageId} for request {RequestId}: {Status} {Error}", message.Id, message.RequestId, report.Status, error);
+                logger.LogDebug("Message {MessageId} for request {RequestId}: {Status} {Error}", message.Id, message.RequestId, report.Status, error);
             }
         }
 

@@ -14,7 +14,8 @@ namespace Passline.Channels;
 /// an hour (a login message later than that is worthless), as <c>Retry-After</c> says when the provider sends one;
 /// a provider's 4xx other than 408 and 429 is permanent.
 /// </summary>
-public sealed class WhatsAppChannel(IHttpClientFactory httpClients, TimeProvider time, RequestWork requests, PasslineMetrics metrics) : IOutboxChannel<OutboundMessage>
+public sealed class WhatsAppChannel(
+    IHttpClientFactory httpClients, TimeProvider time, RequestWork requests, PasslineMetrics metrics, Simulator.SimulatorMailbox simulated) : IOutboxChannel<OutboundMessage>
 {
     public const string HttpClientName = "whatsapp";
 
@@ -32,10 +33,17 @@ public sealed class WhatsAppChannel(IHttpClientFactory httpClients, TimeProvider
     }
 
     /// <summary>A code OTP is <c>sent</c> once the provider has accepted its message (SPEC 2.3).</summary>
-    public Task RecordedAsync(UnitOfWork work, OutboundMessage message, DeliveryResult result) =>
-        result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId
+    public Task RecordedAsync(UnitOfWork work, OutboundMessage message, DeliveryResult result)
+    {
+        if (result.StoredIsDelivered)
+        {
+            work.AfterCommit(() => simulated.Sent(message.InstanceId, message.ChatId));
+        }
+
+        return result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId
             ? requests.In(work).MarkSentAsync(requestId)
             : Task.CompletedTask;
+    }
 
     private async Task<DeliveryResult> SendAsync(Instance instance, OutboundMessage message, CancellationToken cancellationToken)
     {

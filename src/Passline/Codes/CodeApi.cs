@@ -87,7 +87,7 @@ public static class CodeApi
         }, context.RequestAborted);
 
         metrics.RequestCreated(instance.Id, OtpTypes.Code);
-        logger.LogInformation("Code request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
+        logger.LogDebug("Code request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
         return TypedResults.Ok(new ApiResponse<CodeRequestData>(true, "OTP code generated and message queued successfully",
             new CodeRequestData(request.Id, input.ChatId, code, request.Status.Name(), request.OtpType, request.ExpiresAt, request.CreatedAt)));
     }

@@ -40,7 +40,7 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         }
 
         metrics.MessageReceived(instance.Id, record.Outcome);
-        logger.LogInformation("Inbound message {MessageId} for request {RequestId}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
+        logger.LogDebug("Inbound message {MessageId} for request {RequestId}: {Outcome}", message.ProviderMessageId, record.RequestId, record.Outcome);
         return record.Outcome;
     }
 

@@ -81,7 +81,7 @@ public static class LinkApi
         };
         await writer.SaveAsync(request, cancellationToken);
         metrics.RequestCreated(instance.Id, OtpTypes.Link);
-        logger.LogInformation("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
+        logger.LogDebug("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
         return request;
     }
 

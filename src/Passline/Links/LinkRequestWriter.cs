@@ -71,11 +71,7 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
     {
         try
         {
-            await writes.RunAsync(work =>
-            {
-                work.Db.OtpRequests.AddRange(batch.Select(p => p.Request));
-                return Task.CompletedTask;
-            }, CancellationToken.None);
+            await writes.RunAsync(work => work.Db.InsertAsync(batch.ConvertAll(p => p.Request), CancellationToken.None), CancellationToken.None);
 
             batch.ForEach(p => p.Stored.TrySetResult());
         }
@@ -99,11 +95,7 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
         {
             try
             {
-                await writes.RunAsync(work =>
-                {
-                    work.Db.OtpRequests.Add(pending.Request);
-                    return Task.CompletedTask;
-                }, CancellationToken.None);
+                await writes.RunAsync(work => work.Db.InsertAsync([pending.Request], CancellationToken.None), CancellationToken.None);
                 pending.Stored.TrySetResult();
                 return;
             }

@@ -98,7 +98,9 @@ public sealed class OutboxEngine<TRow>(
             work.Db.Add(row.Attempted(work.Now, result));
             await channel.RecordedAsync(work, row, result);
         }, cancellationToken);
-        logger.LogInformation("{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);
+        // Every delivery is a line at Debug; a retry or a give-up is worth an operator's eye.
+        logger.Log(result.Outcome == DeliveryOutcome.Delivered ? LogLevel.Debug : LogLevel.Information,
+            "{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);
     }
 
     private void Record(TRow row, DeliveryResult result, DateTimeOffset now, OutboxPolicy policy)

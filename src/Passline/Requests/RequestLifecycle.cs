@@ -298,7 +298,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         QueueCallback(ended);
         outbox.SignalAfterCommit(work);
         metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
-        logger.LogInformation("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status.Name(), ended.FailedReason);
+        logger.LogDebug("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status.Name(), ended.FailedReason);
         return ended;
     }
 

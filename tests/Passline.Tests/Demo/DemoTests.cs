@@ -6,6 +6,7 @@ using Passline.Instances;
 using Passline.Requests;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
+using static Passline.Tests.Infrastructure.Webhooks;
 
 namespace Passline.Tests.Demo;
 
@@ -107,6 +108,24 @@ public sealed partial class DemoTests(AppFixture fixture) : IClassFixture<AppFix
         Assert.DoesNotContain("/v/", theirs);
         Assert.DoesNotContain(link.Code, theirs);
         Assert.NotEqual(received.ChatId, await PhoneNumberAsync(other, instance.Id));
+    }
+
+    [Fact]
+    public async Task SimulatorOutboxWaitsForTheReplyToItsChat()
+    {
+        var instance = await App.CreateInstanceAsync();
+        var link = await GenerateAsync(instance);
+        var outbox = $"/simulator/{instance.Id}/outbox?chat_id=201099990000&wait=30";
+
+        // Asked before the message is sent: the answer comes when the reply is stored (the test clock never runs out).
+        var waiting = System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>(instance.Client(), outbox);
+        Assert.Equal("matched", await SimulatorSendAsync(instance, Message(link.Code), from: "201099990000"));
+        var reply = Assert.Single((await waiting.WaitAsync(TimeSpan.FromSeconds(30)))!);
+
+        Assert.Contains("/v/", reply!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var noChat = await instance.Client().GetAsync($"/simulator/{instance.Id}/outbox?wait=5");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, noChat.StatusCode);
+        Assert.NotNull((await noChat.ReadObjectAsync())["errors"]!["wait"]);
     }
 
     [Fact]

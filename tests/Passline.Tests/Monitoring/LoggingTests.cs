@@ -9,11 +9,12 @@ namespace Passline.Tests.Monitoring;
 public sealed class LoggingTests
 {
     [Fact]
-    public async Task EveryStepOfAFlowIsLoggedWithTheRequestUuidAndNoSecret()
+    public async Task AtDebugEveryStepOfAFlowIsLoggedWithTheRequestUuidAndNoSecret()
     {
         await using var database = await TestDatabase.CreateAsync();
         var logs = new CapturedLogs();
-        await using var app = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        await using var app = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs),
+            settings: new Dictionary<string, string?> { ["Logging:LogLevel:Passline"] = "Debug" });
         var instance = await app.CreateInstanceAsync(redirectOrigins: ["https://app.example.com"]);
         var link = await GenerateAsync(instance, """{"redirect": "https://app.example.com/in"}""");
         await SimulatorSendAsync(instance, Message(link.Code));
@@ -64,5 +65,20 @@ public sealed class LoggingTests
 
         await waha.WaitForAsync();
         Assert.Empty(logs.Lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}"));
+    }
+
+    [Fact]
+    public async Task AtTheDefaultLevelASuccessfulFlowWritesNoLinePerStep()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var logs = new CapturedLogs();
+        await using var app = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var instance = await app.CreateInstanceAsync();
+        var link = await GenerateAsync(instance);
+        await SimulatorSendAsync(instance, Message(link.Code));
+        await PressAsync(app.Client(), VerificationPath((await SimulatorOutboxAsync(instance)).Single()));
+
+        Assert.Equal(Passline.Requests.OtpStatus.Verified, (await RequestAsync(app, link.Uuid)).Status);
+        Assert.Empty(logs.Lines.Where(l => l.Level >= LogLevel.Information && l.Values.ContainsKey("RequestId")).Select(l => l.Message));
     }
 }

@@ -70,25 +70,52 @@ public static class SimulatorApi
         return TypedResults.Ok(new ApiResponse<InboundResult>(true, "Message received", new InboundResult(outcome)));
     }
 
-    public static async Task<Results<Ok<List<SentMessage>>, ApiError>> Outbox(HttpContext context, PasslineDb db, string? chat_id)
+    /// <summary>
+    /// What Passline sent, oldest first (the last 200). With <c>chat_id</c> and <c>wait</c> (seconds, at most 30), an empty
+    /// answer waits until a message to that chat is sent or the time is up, as a phone waits for its reply.
+    /// </summary>
+    public static async Task<Results<Ok<List<SentMessage>>, ApiError>> Outbox(
+        HttpContext context, PasslineDb db, SimulatorMailbox mailbox, TimeProvider time, string? chat_id, string? wait)
     {
         var instance = context.AuthenticatedInstance();
-        var query = db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.Status == OutboundStatuses.Sent);
-        if (chat_id is not null)
+        string? chatId = null;
+        if (chat_id is not null && (chatId = Requests.ChatId.Normalize(chat_id)) is null)
         {
-            if (Requests.ChatId.Normalize(chat_id) is not { } chatId)
-            {
-                return ApiError.Invalid("chat_id", "The chat_id must be a WhatsApp chat id or phone number.");
-            }
+            return ApiError.Invalid("chat_id", "The chat_id must be a WhatsApp chat id or phone number.");
+        }
 
+        var waitSeconds = 0;
+        if (wait is not null && (!int.TryParse(wait, out waitSeconds) || waitSeconds is < 0 or > 30 || chatId is null))
+        {
+            return ApiError.Invalid("wait", "The wait must be a number of seconds from 0 to 30, with a chat_id.");
+        }
+
+        // Taken before looking, so that a message sent while the query runs is not missed.
+        var next = waitSeconds > 0 ? mailbox.Next(instance.Id, chatId!) : null;
+        var messages = await SentAsync(db, instance.Id, chatId, context.RequestAborted);
+        if (messages.Count == 0 && next is not null)
+        {
+            await OutboxSignal.WaitAsync(next, TimeSpan.FromSeconds(waitSeconds), time, context.RequestAborted);
+            mailbox.Forget(instance.Id, chatId!, next);
+            messages = await SentAsync(db, instance.Id, chatId, context.RequestAborted);
+        }
+
+        return TypedResults.Ok(messages);
+    }
+
+    private static async Task<List<SentMessage>> SentAsync(PasslineDb db, Guid instanceId, string? chatId, CancellationToken cancellationToken)
+    {
+        var query = db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instanceId && m.Status == OutboundStatuses.Sent);
+        if (chatId is not null)
+        {
             query = query.Where(m => m.ChatId == chatId);
         }
 
         var messages = await query.OrderByDescending(m => m.SentAt).ThenByDescending(m => m.CreatedAt).Take(200)
             .Select(m => new SentMessage(m.Id, m.ChatId, m.Text, m.SentAt!.Value))
-            .ToListAsync(context.RequestAborted);
+            .ToListAsync(cancellationToken);
         messages.Reverse();
-        return TypedResults.Ok(messages);
+        return messages;
     }
 
     private static ValueTask<object?> RequireSimulatorEnabled(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
