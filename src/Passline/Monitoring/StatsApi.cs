@@ -82,14 +82,26 @@ public static class StatsApi
     /// </summary>
     private static async Task<List<StatsHour>> HoursAsync(PasslineDb db, Guid instanceId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
-        var until = await StatsRollup.SummarizedUntilAsync(db, ct);
-        var live = until is { } watermark ? (watermark < start ? start : watermark > end ? end : watermark) : start;
-        var hours = await db.StatsHours.AsNoTracking()
-            .Where(h => h.InstanceId == instanceId && h.Hour >= start && h.Hour < live)
-            .ToListAsync(ct);
+        DateTimeOffset Clamp(DateTimeOffset? watermark) => watermark is not { } at || at < start ? start : at > end ? end : at;
+        Task<List<StatsHour>> StoredAsync(DateTimeOffset from, DateTimeOffset to) => db.StatsHours.AsNoTracking()
+            .Where(h => h.InstanceId == instanceId && h.Hour >= from && h.Hour < to).ToListAsync(ct);
+
+        var live = Clamp(await StatsRollup.SummarizedUntilAsync(db, ct));
+        var hours = await StoredAsync(start, live);
         if (live < end)
         {
-            hours.AddRange(await HourlyFigures.ComputeAsync(db, live, end, instanceId, ct));
+            var computed = await HourlyFigures.ComputeAsync(db, live, end, instanceId, ct);
+
+            // An hour stored meanwhile may also have lost rows to retention while it was being read: its stored figures
+            // (committed with the watermark) replace what was computed.
+            var stored = Clamp(await StatsRollup.SummarizedUntilAsync(db, ct));
+            if (stored > live)
+            {
+                computed.RemoveAll(h => h.Hour < stored);
+                hours.AddRange(await StoredAsync(live, stored));
+            }
+
+            hours.AddRange(computed);
         }
 
         return hours;
