@@ -25,7 +25,7 @@ public static class WebhookReceiver
             return ([], error);
         }
 
-        var target = await FindAsync(instance, provider, db, context.RequestAborted);
+        var target = await FindAsync(instance, provider, db, context.RequestServices.GetRequiredService<InstanceCache>(), context.RequestAborted);
         if (target is null)
         {
             return ([], ApiError.NotFound("Instance not found."));
@@ -52,8 +52,8 @@ public static class WebhookReceiver
     }
 
     /// <summary>The instance <paramref name="instance"/> names, if it exists and uses <paramref name="provider"/>.</summary>
-    public static async Task<Instance?> FindAsync(string instance, string provider, PasslineDb db, CancellationToken cancellationToken) =>
-        Guid.TryParse(instance, out var id)
-            ? await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id && i.Provider == provider, cancellationToken)
+    public static async Task<Instance?> FindAsync(string instance, string provider, PasslineDb db, InstanceCache instances, CancellationToken cancellationToken) =>
+        Guid.TryParse(instance, out var id) && await instances.FindAsync(db, id, cancellationToken) is { } found && found.Provider == provider
+            ? found
             : null;
 }

@@ -15,7 +15,7 @@ namespace Passline.Channels;
 /// a provider's 4xx other than 408 and 429 is permanent.
 /// </summary>
 public sealed class WhatsAppChannel(
-    IHttpClientFactory httpClients, TimeProvider time, RequestWork requests, PasslineMetrics metrics, Simulator.SimulatorMailbox simulated) : IOutboxChannel<OutboundMessage>
+    IHttpClientFactory httpClients, TimeProvider time, RequestWork requests, InstanceCache instances, PasslineMetrics metrics, Simulator.SimulatorMailbox simulated) : IOutboxChannel<OutboundMessage>
 {
     public const string HttpClientName = "whatsapp";
 
@@ -25,8 +25,8 @@ public sealed class WhatsAppChannel(
 
     public async Task<DeliveryResult> DeliverAsync(OutboundMessage message, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var db = services.GetRequiredService<PasslineDb>();
-        var instance = await db.Instances.AsNoTracking().FirstAsync(i => i.Id == message.InstanceId, cancellationToken);
+        var instance = await instances.FindAsync(services.GetRequiredService<PasslineDb>(), message.InstanceId, cancellationToken)
+            ?? throw new InvalidOperationException($"Instance {message.InstanceId} of message {message.Id} is gone.");
         var result = await SendAsync(instance, message, cancellationToken);
         metrics.Delivered(instance.Provider, result.OutcomeName);
         return result;

@@ -25,9 +25,9 @@ public static class InstanceAuth
             return ApiError.Unauthenticated();
         }
 
-        var cache = context.RequestServices.GetRequiredService<TokenCache>();
+        var cache = context.RequestServices.GetRequiredService<InstanceCache>();
         var hash = Secrets.Hash(token);
-        var owner = cache.Get(hash);
+        var owner = cache.ByToken(hash);
         if (owner is null)
         {
             owner = await context.RequestServices.GetRequiredService<PasslineDb>().ApiTokens.AsNoTracking()
@@ -39,7 +39,7 @@ public static class InstanceAuth
                 return ApiError.Unauthenticated();
             }
 
-            cache.Add(hash, owner);
+            cache.AddToken(hash, owner);
         }
 
         var routeValue = context.Request.RouteValues["instance"] as string;

@@ -5,7 +5,7 @@ public static class InstancesFeature
     public static WebApplicationBuilder AddInstances(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<TokenCache>();
+        builder.Services.AddSingleton<InstanceCache>();
         return builder;
     }
 }

@@ -173,7 +173,7 @@ public static class VerificationPage
     /// <summary>The request's language, else the browser's, else the instance's (SPEC 2.2); the instance is read only then.</summary>
     private static async Task<string> LanguageAsync(HttpContext context, PasslineDb db, OtpRequest request) =>
         Languages.ForPage(context.Request, request.Language)
-        ?? await db.Instances.AsNoTracking().Where(i => i.Id == request.InstanceId).Select(i => i.Language).FirstOrDefaultAsync(context.RequestAborted)
+        ?? (await context.RequestServices.GetRequiredService<Instances.InstanceCache>().FindAsync(db, request.InstanceId, context.RequestAborted))?.Language
         ?? Languages.Default;
 
     private static IResult Confirm(HttpContext context, string language, OtpRequest request, AntiforgeryTokenSet tokens, bool changed = false)

@@ -1,5 +1,5 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Passline.Storage;
 
 namespace Passline.Outbox;
@@ -12,9 +12,12 @@ namespace Passline.Outbox;
 /// </summary>
 public static class OutboxClaims
 {
-    public static async Task<List<Guid>> ClaimAsync(PasslineDb db, string table, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
+    /// <summary>Claims up to <paramref name="limit"/> due rows and returns them whole (one statement, no second read).</summary>
+    public static Task<List<TRow>> ClaimAsync<TRow>(PasslineDb db, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
+        where TRow : OutboxRow
     {
         var postgres = db.Database.IsNpgsql();
+        var table = db.Model.FindEntityType(typeof(TRow))!.GetTableName()!;
         var sql = $"""
             UPDATE {table} SET locked_until = @lease
             WHERE id IN (
@@ -22,38 +25,21 @@ public static class OutboxClaims
                 WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until < @now)
                 ORDER BY next_attempt_at
                 LIMIT {limit}{(postgres ? " FOR UPDATE SKIP LOCKED" : "")})
-            RETURNING id
+            RETURNING *
             """;
 
-        var connection = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction(); // inside SQLite's single writer
-            AddParameter(command, "@now", postgres ? now : now.ToUnixTimeMilliseconds());
-            AddParameter(command, "@lease", postgres ? now + lease : (now + lease).ToUnixTimeMilliseconds());
-            var ids = new List<Guid>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                ids.Add(reader.GetGuid(0));
-            }
-
-            return ids;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        // Not composable (an UPDATE): EF Core runs it as it is and materialises the returned rows, converters included.
+        // Only the table name (from the model) and the limit (a number) are spliced in; the values are parameters.
+        return db.Set<TRow>().FromSqlRaw(sql, Parameter(db, "lease", now + lease, postgres), Parameter(db, "now", now, postgres))
+            .AsNoTracking().AsAsyncEnumerable().ToListAsync(cancellationToken).AsTask();
     }
 
-    private static void AddParameter(System.Data.Common.DbCommand command, string name, object value)
+    private static DbParameter Parameter(PasslineDb db, string name, DateTimeOffset value, bool postgres)
     {
+        using var command = db.Database.GetDbConnection().CreateCommand();
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
+        parameter.Value = postgres ? value : value.ToUnixTimeMilliseconds();
+        return parameter;
     }
 }

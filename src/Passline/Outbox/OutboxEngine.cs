@@ -61,34 +61,32 @@ public sealed class OutboxEngine<TRow>(
 
     public override async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
-        List<Guid> claimed;
+        List<TRow> claimed;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-            var table = db.Model.FindEntityType(typeof(TRow))!.GetTableName()!;
-            claimed = await writes.StatementAsync(db, db => OutboxClaims.ClaimAsync(db, table, Time.GetUtcNow(), Lease, BatchSize, cancellationToken), cancellationToken);
+            claimed = await writes.StatementAsync(db, db => OutboxClaims.ClaimAsync<TRow>(db, Time.GetUtcNow(), Lease, BatchSize, cancellationToken), cancellationToken);
         }
 
-        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (id, ct) =>
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (row, ct) =>
         {
             await using var scope = scopes.CreateAsyncScope();
             try
             {
-                await DeliverAsync(scope.ServiceProvider, id, ct);
+                await DeliverAsync(scope.ServiceProvider, row, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The lease runs out and the row is claimed again; one bad row must not stop the others.
-                logger.LogError(e, "Delivering {Outbox} row {Id} failed", Name, id);
+                logger.LogError(e, "Delivering {Outbox} row {Id} failed", Name, row.Id);
             }
         });
         return claimed.Count;
     }
 
-    private async Task DeliverAsync(IServiceProvider services, Guid id, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IServiceProvider services, TRow row, CancellationToken cancellationToken)
     {
         var channel = services.GetRequiredService<IOutboxChannel<TRow>>();
-        var row = await services.GetRequiredService<PasslineDb>().Set<TRow>().AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
         var result = await channel.DeliverAsync(row, services, cancellationToken);
 
         await writes.RunAsync(async work =>

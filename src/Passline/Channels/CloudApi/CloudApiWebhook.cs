@@ -33,7 +33,7 @@ public static class CloudApiWebhook
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "hub.verify_token")] string? verifyToken,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "hub.challenge")] string? challenge)
     {
-        var target = await WebhookReceiver.FindAsync(instance, Providers.CloudApi, db, context.RequestAborted);
+        var target = await WebhookReceiver.FindAsync(instance, Providers.CloudApi, db, context.RequestServices.GetRequiredService<InstanceCache>(), context.RequestAborted);
         if (target is null)
         {
             return ApiError.NotFound("Instance not found.");
