@@ -55,15 +55,15 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
             ReceivedAt = lifecycle.Now,
             Outcome = InboundOutcomes.NoCode,
         };
-        db.InboundMessages.Add(record);
-        await db.SaveChangesAsync();
-
         var since = lifecycle.Now.AddMinutes(-1);
-        var recent = await db.InboundMessages.CountAsync(
-            m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since && m.Id != record.Id);
+        var recent = await db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since);
         record.Outcome = recent >= limits.Value.InboundPerChatPerMinute
             ? InboundOutcomes.RateLimited
             : await MatchAsync(lifecycle, instance, message, record, publicBase);
+
+        // Stored with the reply, at the unit's end, in one batch: a redelivery's unique key then undoes the whole unit
+        // (its transition and its reply included), as a concurrent one's does.
+        db.InboundMessages.Add(record);
         return record;
     }
 
@@ -87,7 +87,7 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
             // A guess or a stale code: answer, but not more than once a minute per chat.
             var since = lifecycle.Now.AddMinutes(-1);
             var answeredRecently = await db.InboundMessages.AnyAsync(
-                m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.Outcome == InboundOutcomes.UnknownCode && m.ReceivedAt > since && m.Id != record.Id);
+                m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.Outcome == InboundOutcomes.UnknownCode && m.ReceivedAt > since);
             if (!answeredRecently)
             {
                 lifecycle.Send(instance.Id, null, message.ChatId, MessageTemplates.Fill(MessageTemplates.For(instance.Language).Failed, instance.Name, codes[0]));

@@ -1,7 +1,5 @@
-using System.Linq.Expressions;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Query;
 using Passline.Api;
 using Passline.Monitoring;
 using Passline.Outbox;
@@ -60,16 +58,14 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     public Task<OtpRequest?> VerifyAsync(Guid id, byte[] verificationTokenHash, byte[]? shownBinding, byte[]? exchangeTokenHash)
     {
         var now = Now;
+        Set[] sets = exchangeTokenHash is null
+            ? [new("verified_at", nameof(OtpRequest.VerifiedAt), now)]
+            : [new("verified_at", nameof(OtpRequest.VerifiedAt), now), new("exchange_token_hash", nameof(OtpRequest.ExchangeTokenHash), exchangeTokenHash),
+                new("exchange_expires_at", nameof(OtpRequest.ExchangeExpiresAt), now + ExchangeLifetime)];
         return EndAsync(id, OtpStatus.Verified, null,
-            r => r.VerificationTokenHash == verificationTokenHash && r.ExpiresAt > now && r.DeviceBindingHash == shownBinding,
-            s =>
-            {
-                s.SetProperty(r => r.VerifiedAt, now);
-                if (exchangeTokenHash is not null)
-                {
-                    s.SetProperty(r => r.ExchangeTokenHash, exchangeTokenHash).SetProperty(r => r.ExchangeExpiresAt, now + ExchangeLifetime);
-                }
-            });
+            "verification_token_hash = @token AND expires_at > @now AND device_binding_hash IS NOT DISTINCT FROM @shown",
+            [new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash), new("shown", nameof(OtpRequest.DeviceBindingHash), shownBinding)],
+            sets);
     }
 
     /// <summary>
@@ -78,17 +74,13 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// </summary>
     public async Task<OtpRequest?> DeclineAsync(Guid id, byte[] verificationTokenHash)
     {
-        var now = Now;
-        return await EndAsync(id, OtpStatus.Failed, FailedReasons.Declined, r => r.VerificationTokenHash == verificationTokenHash && r.ExpiresAt > now)
-            ?? await EndAsync(id, OtpStatus.Expired, null, r => r.VerificationTokenHash == verificationTokenHash && r.ExpiresAt <= now);
+        Value[] token = [new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash)];
+        return await EndAsync(id, OtpStatus.Failed, FailedReasons.Declined, "verification_token_hash = @token AND expires_at > @now", token)
+            ?? await EndAsync(id, OtpStatus.Expired, null, "verification_token_hash = @token AND expires_at <= @now", token);
     }
 
     /// <summary>Ends a request past its expiry as <c>expired</c>.</summary>
-    public Task<OtpRequest?> ExpireAsync(Guid id)
-    {
-        var now = Now;
-        return EndAsync(id, OtpStatus.Expired, null, r => r.ExpiresAt <= now);
-    }
+    public Task<OtpRequest?> ExpireAsync(Guid id) => EndAsync(id, OtpStatus.Expired, null, "expires_at <= @now");
 
     /// <summary>API cancel (SPEC 2.4).</summary>
     public Task<OtpRequest?> CancelAsync(Guid id) => EndAsync(id, OtpStatus.Failed, FailedReasons.Cancelled);
@@ -101,7 +93,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// reason <c>undeliverable</c>, with the failed callback.
     /// </summary>
     public Task<OtpRequest?> UndeliverableAsync(Guid id) =>
-        EndAsync(id, OtpStatus.Failed, FailedReasons.Undeliverable, r => r.OtpType == OtpTypes.Code);
+        EndAsync(id, OtpStatus.Failed, FailedReasons.Undeliverable, $"otp_type = '{OtpTypes.Code}'");
 
     /// <summary>
     /// A provider's delivery report on a sent message (SPEC 2.4): moves its delivery status forward, never back (the
@@ -158,13 +150,9 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     }
 
     /// <summary>validate-code with the right code, before expiry and within the attempts (SPEC 2.3).</summary>
-    public Task<OtpRequest?> ValidateAsync(Guid id, int maxWrongAttempts)
-    {
-        var now = Now;
-        return EndAsync(id, OtpStatus.Validated, null,
-            r => r.FailedAttempts < maxWrongAttempts && r.ExpiresAt > now,
-            s => s.SetProperty(r => r.ValidatedAt, now));
-    }
+    public Task<OtpRequest?> ValidateAsync(Guid id, int maxWrongAttempts) =>
+        EndAsync(id, OtpStatus.Validated, null, "failed_attempts < @max AND expires_at > @now",
+            [new("max", nameof(OtpRequest.FailedAttempts), maxWrongAttempts)], [new("validated_at", nameof(OtpRequest.ValidatedAt), Now)]);
 
     /// <summary>
     /// validate-code with a wrong code: counts the attempt, and the one that uses up the last attempt ends the request
@@ -257,49 +245,80 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// <summary>Redeems an exchange token of <paramref name="instanceId"/> (SPEC 2.4): the verified request once, then null.</summary>
     public async Task<OtpRequest?> ExchangeAsync(Guid instanceId, string token)
     {
-        var hash = Instances.Secrets.Hash(token);
-        var now = Now;
-        var redeemed = await Db.OtpRequests
-            .Where(r => r.InstanceId == instanceId && r.ExchangeTokenHash == hash && r.ExchangedAt == null && r.ExchangeExpiresAt > now)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExchangedAt, now), Aborted);
-        return redeemed == 0 ? null : await Db.OtpRequests.AsNoTracking().FirstAsync(r => r.ExchangeTokenHash == hash, Aborted);
+        const string sql = """
+            UPDATE otp_requests SET exchanged_at = @now
+            WHERE instance_id = @instance AND exchange_token_hash = @hash AND exchanged_at IS NULL AND exchange_expires_at > @now
+            RETURNING *
+            """;
+        var parameters = Parameters([
+            new("now", nameof(OtpRequest.ExchangedAt), Now), new("instance", nameof(OtpRequest.InstanceId), instanceId),
+            new("hash", nameof(OtpRequest.ExchangeTokenHash), Instances.Secrets.Hash(token))]);
+        return await Db.OtpRequests.FromSqlRaw(sql, parameters).AsNoTracking().AsAsyncEnumerable().FirstOrDefaultAsync(Aborted);
     }
 
     public static string Fill(OtpRequest request, string template, string? link = null) =>
         MessageTemplates.Fill(template, request.Name, request.Code, link);
 
     /// <summary>
-    /// Ends an open request (pending, or sent for a code) that also meets <paramref name="condition"/>: sets
-    /// <paramref name="status"/>, the reason and the end time, plus whatever <paramref name="also"/> sets, and queues its
-    /// callback. Returns the ended request, or null when another transition came first.
+    /// Ends an open request (pending, or sent for a code) that also meets <paramref name="condition"/> (SQL over the
+    /// columns of <c>otp_requests</c>, with <c>@now</c> and the named <paramref name="values"/>): sets
+    /// <paramref name="status"/>, the reason and the end time, plus <paramref name="sets"/>, and queues its callback.
+    /// One statement, <c>UPDATE ... RETURNING</c>, on both databases (SPEC 9: one round trip per state change). Returns
+    /// the ended request, or null when another transition came first.
     /// </summary>
     private async Task<OtpRequest?> EndAsync(
-        Guid id, OtpStatus status, string? reason,
-        Expression<Func<OtpRequest, bool>>? condition = null, Action<UpdateSettersBuilder<OtpRequest>>? also = null)
+        Guid id, OtpStatus status, string? reason, string? condition = null, Value[]? values = null, Set[]? sets = null)
     {
-        var now = Now;
-        var query = Db.OtpRequests.Where(r => r.Id == id && (r.Status == OtpStatus.Pending || r.Status == OtpStatus.Sent));
-        if (condition is not null)
+        var sql = new System.Text.StringBuilder("UPDATE otp_requests SET status = @status, failed_reason = @reason, ended_at = @now");
+        foreach (var set in sets ?? [])
         {
-            query = query.Where(condition);
+            sql.Append($", {set.Column} = @{set.Column}");
         }
 
-        var rows = await query.ExecuteUpdateAsync(s =>
+        sql.Append($" WHERE id = @id AND status IN ('{OtpStatus.Pending.Name()}', '{OtpStatus.Sent.Name()}')");
+        if (condition is not null)
         {
-            s.SetProperty(r => r.Status, status).SetProperty(r => r.FailedReason, reason).SetProperty(r => r.EndedAt, now);
-            also?.Invoke(s);
-        }, Aborted);
-        if (rows == 0)
+            sql.Append($" AND {condition}");
+        }
+
+        sql.Append(" RETURNING *");
+        Value[] fixedValues =
+        [
+            new("id", nameof(OtpRequest.Id), id), new("status", nameof(OtpRequest.Status), status),
+            new("reason", nameof(OtpRequest.FailedReason), reason), new("now", nameof(OtpRequest.EndedAt), Now),
+        ];
+        var parameters = Parameters([.. fixedValues, .. values ?? [], .. (sets ?? []).Select(set => new Value(set.Column, set.Property, set.Value))]);
+
+        // Not composable (an UPDATE): EF Core runs it as it is and materialises the returned row, converters included.
+        // Only column names and constants written here are spliced in; every value is a parameter.
+        var ended = await Db.OtpRequests.FromSqlRaw(sql.ToString(), parameters).AsNoTracking().AsAsyncEnumerable().FirstOrDefaultAsync(Aborted);
+        if (ended is null)
         {
             return null;
         }
 
-        var ended = await Db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, Aborted);
         QueueCallback(ended);
         outbox.SignalAfterCommit(work);
         metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
         logger.LogDebug("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status.Name(), ended.FailedReason);
         return ended;
+    }
+
+    /// <summary>A named value of a transition's statement, stored as <c>otp_requests</c> stores <paramref name="Property"/>.</summary>
+    private readonly record struct Value(string Name, string Property, object? Data);
+
+    /// <summary>A column a transition sets besides status, reason and end time (the parameter takes the column's name).</summary>
+    private readonly record struct Set(string Column, string Property, object? Value);
+
+    /// <summary>
+    /// Parameters made by each property's EF Core type mapping, so a value is compared and stored in the column's own form
+    /// (an instant as Unix milliseconds on SQLite, the status as its name).
+    /// </summary>
+    private object[] Parameters(IEnumerable<Value> values)
+    {
+        var entity = Db.Model.FindEntityType(typeof(OtpRequest))!;
+        using var command = Db.Database.GetDbConnection().CreateCommand();
+        return [.. values.Select(v => entity.FindProperty(v.Property)!.GetRelationalTypeMapping().CreateParameter(command, v.Name, v.Data))];
     }
 
     /// <summary>
