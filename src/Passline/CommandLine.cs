@@ -8,13 +8,14 @@ using Passline.Storage;
 namespace Passline;
 
 /// <summary>
-/// The executable's commands besides <c>serve</c> (SPEC 8): <c>migrate</c>, <c>instance</c>, <c>token</c>, <c>secret</c>.
+/// The executable's commands besides <c>serve</c> (SPEC 8): <c>migrate</c>, <c>instance</c>, <c>token</c>, <c>secret</c>,
+/// <c>purge</c>.
 /// Tokens a command does not know are configuration (<c>--ConnectionStrings:Passline=...</c>), read from the same
 /// sources as <c>serve</c>, so a command writes to the database that the server uses.
 /// </summary>
 public static class PasslineCommandLine
 {
-    private static readonly string[] Commands = ["migrate", "instance", "token", "secret", "--help", "-h", "-?", "help", "--version"];
+    private static readonly string[] Commands = ["migrate", "instance", "token", "secret", "purge", "--help", "-h", "-?", "help", "--version"];
 
     private static readonly JsonSerializerOptions Output = new(ApiJson.Options) { WriteIndented = true };
 
@@ -28,6 +29,7 @@ public static class PasslineCommandLine
         root.Subcommands.Add(InstanceCommands.Instance());
         root.Subcommands.Add(InstanceCommands.Token());
         root.Subcommands.Add(InstanceCommands.Secret());
+        root.Subcommands.Add(Retention.PurgeCommand.Purge());
         return root.Parse(args is ["help", .. var rest] ? [.. rest, "--help"] : args).InvokeAsync();
     }
 
@@ -48,8 +50,14 @@ public static class PasslineCommandLine
     public static void AcceptConfiguration(Command command) => command.TreatUnmatchedTokensAsErrors = false;
 
     /// <summary>Runs a command's work on the configured database, migrating first unless that is switched off.</summary>
+    public static Task<int> RunAsync(
+        ParseResult parse, Func<PasslineDb, TimeProvider, CancellationToken, Task<int>> work, CancellationToken cancellationToken, bool forceMigrate = false) =>
+        RunAsync(parse, (_, db, time, ct) => work(db, time, ct), cancellationToken, forceMigrate);
+
+    /// <summary>The same, for a command that needs more of the configured services (configuration, scopes) than the database.</summary>
     public static async Task<int> RunAsync(
-        ParseResult parse, Func<PasslineDb, TimeProvider, CancellationToken, Task<int>> work, CancellationToken cancellationToken, bool forceMigrate = false)
+        ParseResult parse, Func<IServiceProvider, PasslineDb, TimeProvider, CancellationToken, Task<int>> work, CancellationToken cancellationToken,
+        bool forceMigrate = false)
     {
         var builder = WebApplication.CreateBuilder(Options([.. parse.UnmatchedTokens]));
 
@@ -75,7 +83,7 @@ public static class PasslineCommandLine
             await DatabaseStartup.MigrateAsync(db, cancellationToken);
         }
 
-        return await work(db, TimeProvider.System, cancellationToken);
+        return await work(app.Services, db, TimeProvider.System, cancellationToken);
     }
 
     public static int Print(object value)

@@ -13,6 +13,7 @@ using Passline.Outbox;
 using Passline.Pages;
 using Passline.RateLimiting;
 using Passline.Requests;
+using Passline.Retention;
 using Passline.Storage;
 
 if (PasslineCommandLine.Handles(args))
@@ -36,6 +37,7 @@ builder.AddInbound();
 builder.AddChannels();
 builder.AddCallbacks();
 builder.AddMonitoring();
+builder.AddRetention();
 builder.AddPages();
 builder.AddDemo();
 

@@ -52,7 +52,7 @@ public static class ApiExamples
             """{"chatId": "201063178738@c.us", "code": "482913"}""",
             """{"success": true, "message": "OTP code validated successfully", "data": {"uuid": "0194e3c5-8c1a-7b52-a7d1-4f1f0c6e2b11", "chat_id": "201063178738@c.us", "status": "validated", "validated_at": "2025-12-29T17:46:02+00:00"}}"""),
         ["GetStats"] = new("Figures for a period",
-            "Links generated, clicks and click-through rate, messages received, verification and expiration rates, failed attempts, mean and p95 time to verification, and a series per hour (periods up to two days) or day. `from` and `to` are ISO 8601; the default is the last 7 days.",
+            "Links generated, clicks and click-through rate, messages received, verification and expiration rates, failed attempts, mean and p95 time to verification, and a series per hour (periods up to two days) or day. `from` and `to` are ISO 8601; the default is the 7 days up to now. Figures are kept per whole hour (UTC), so the period is widened to whole hours (`from` rounded down, `to` up) and the response's `from` and `to` say which. Requests count in the hour they were created, messages in the hour they arrived; the p95 is read from a histogram of 2% wide buckets (within about 1%). Hours stay in these figures after retention deletes their requests (`Passline:Retention:Days`).",
             null, null),
         ["SimulatorInbound"] = new("Simulator: a user sends a message",
             "Plays a WhatsApp user sending `text` to a simulator instance, through the same processing as a provider's webhook.",

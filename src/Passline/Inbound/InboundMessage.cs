@@ -47,6 +47,9 @@ internal sealed class InboundMessageConfiguration : IEntityTypeConfiguration<Inb
         // Deduplication: the database refuses a provider message id it has seen, also from concurrent deliveries.
         e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId }).IsUnique();
         e.HasIndex(m => new { m.InstanceId, m.ChatId, m.ReceivedAt });
+
+        // Statistics per hour and retention read messages by when they arrived.
+        e.HasIndex(m => m.ReceivedAt);
         e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_inbound_messages_instances_instance_id");
     }

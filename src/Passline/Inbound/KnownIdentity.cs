@@ -27,6 +27,9 @@ internal sealed class KnownIdentityConfiguration : IEntityTypeConfiguration<Know
         e.HasKey(k => new { k.InstanceId, k.UserId });
         e.Property(k => k.UserId).HasMaxLength(150);
         e.Property(k => k.Phone).HasMaxLength(20);
+
+        // Retention deletes identities not resolved again within the period.
+        e.HasIndex(k => k.ResolvedAt);
         e.HasOne<Instance>().WithMany().HasForeignKey(k => k.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_known_identities_instances_instance_id");
     }

@@ -20,6 +20,7 @@ public sealed class PasslineMetrics
     private readonly Histogram<double> timeToVerification;
     private readonly Counter<long> deliveries;
     private readonly Counter<long> deliveryReports;
+    private readonly Counter<long> retentionDeleted;
 
     public PasslineMetrics(IMeterFactory meters)
     {
@@ -34,6 +35,7 @@ public sealed class PasslineMetrics
         deliveries = meter.CreateCounter<long>("passline.deliveries", description: "Delivery attempts of WhatsApp messages and callbacks, by outcome");
         deliveryReports = meter.CreateCounter<long>("passline.delivery.reports",
             description: "Delivery statuses providers reported for sent WhatsApp messages (sent, delivered, read, failed)");
+        retentionDeleted = meter.CreateCounter<long>("passline.retention.deleted", description: "Rows deleted by the retention rule, by table");
     }
 
     public void RequestCreated(Guid instance, string otpType) =>
@@ -60,6 +62,8 @@ public sealed class PasslineMetrics
     /// <param name="channel"><c>waha</c> or <c>cloud-api</c>.</param>
     public void DeliveryReported(string channel, string status) =>
         deliveryReports.Add(1, new("channel", channel), new("status", status));
+
+    public void RetentionDeleted(string table, int rows) => retentionDeleted.Add(rows, new KeyValuePair<string, object?>("table", table));
 
     public static IServiceCollection AddPasslineMetrics(IServiceCollection services)
     {

@@ -10,11 +10,12 @@ using Passline.Storage;
 
 namespace Passline.Monitoring;
 
-/// <summary><c>GET /stats?from=&amp;to=</c> (SPEC 2.4, 8): an instance's figures for a period, computed from what is stored.</summary>
+/// <summary>
+/// <c>GET /stats?from=&amp;to=</c> (SPEC 2.4, 8): an instance's figures for a period of whole hours, from the hours stored
+/// by <see cref="StatsRollup"/> and, for the recent hours not stored yet, from the live tables.
+/// </summary>
 public static class StatsApi
 {
-    private const int DurationSample = 50_000;
-
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("Monitoring")
@@ -50,72 +51,77 @@ public static class StatsApi
             return fields.ToError();
         }
 
+        // Whole hours: the figures are kept per hour (StatsHour), so a period is the hours it touches.
+        start = HourlyFigures.Floor(start);
+        end = HourlyFigures.Ceiling(end);
         var instance = context.AuthenticatedInstance();
-        var ct = context.RequestAborted;
-        var requests = db.OtpRequests.AsNoTracking().Where(r => r.InstanceId == instance.Id && r.CreatedAt >= start && r.CreatedAt < end);
-        var links = requests.Where(r => r.OtpType == OtpTypes.Link);
+        var hours = await HoursAsync(db, instance.Id, start, end, context.RequestAborted);
 
-        var byStatus = await links.GroupBy(r => r.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
-        int Count(OtpStatus status) => byStatus.FirstOrDefault(s => s.Status == status)?.Count ?? 0;
-        var generated = byStatus.Sum(s => s.Count);
-        var codes = await requests.Where(r => r.OtpType == OtpTypes.Code)
-            .GroupBy(r => r.Status).Select(g => new { Status = g.Key, Count = g.Count(), WrongCodes = g.Sum(r => r.FailedAttempts) }).ToListAsync(ct);
-        var clicks = await links.CountAsync(r => r.LinkOpenedAt != null, ct);
-
-        var inbound = db.InboundMessages.AsNoTracking().Where(m => m.InstanceId == instance.Id && m.ReceivedAt >= start && m.ReceivedAt < end);
-        var received = await inbound.CountAsync(ct);
-        var refusedMessages = await inbound.CountAsync(m => m.Outcome == InboundOutcomes.WrongSender || m.Outcome == InboundOutcomes.UnknownCode
-            || m.Outcome == InboundOutcomes.Expired || m.Outcome == InboundOutcomes.Ended, ct);
-
-        var verifiedTimes = await links.Where(r => r.Status == OtpStatus.Verified)
-            .OrderByDescending(r => r.CreatedAt).Take(DurationSample)
-            .Select(r => new { r.CreatedAt, r.VerifiedAt }).ToListAsync(ct);
-        var seconds = verifiedTimes.Select(t => (t.VerifiedAt!.Value - t.CreatedAt).TotalSeconds).Order().ToList();
-
+        var total = new FiguresSum();
+        hours.ForEach(total.Add);
+        var verified = total.LinksVerified;
+        var generated = total.LinksGenerated;
+        var p95 = VerificationHistogram.Quantile(total.Histogram, 0.95, total.MaxVerificationMilliseconds);
         var stats = new Stats(
             start, end,
-            generated, codes.Sum(c => c.Count), clicks, Rate(clicks, generated),
-            received, Count(OtpStatus.Verified), codes.Where(c => c.Status == OtpStatus.Validated).Sum(c => c.Count),
-            Count(OtpStatus.Expired) + codes.Where(c => c.Status == OtpStatus.Expired).Sum(c => c.Count),
-            Count(OtpStatus.Failed) + codes.Where(c => c.Status == OtpStatus.Failed).Sum(c => c.Count),
-            Rate(Count(OtpStatus.Verified), generated), Rate(Count(OtpStatus.Expired), generated),
-            refusedMessages + codes.Sum(c => c.WrongCodes),
-            seconds.Count == 0 ? null : Math.Round(seconds.Average(), 1),
-            seconds.Count == 0 ? null : Math.Round(seconds[(int)Math.Ceiling(seconds.Count * 0.95) - 1], 1),
-            await SeriesAsync(db, instance.Id, start, end, ct));
+            generated, total.CodesRequested, total.LinkClicks, Rate(total.LinkClicks, generated),
+            total.MessagesReceived, verified, total.CodesValidated,
+            total.LinksExpired + total.CodesExpired,
+            total.LinksFailed + total.CodesFailed,
+            Rate(verified, generated), Rate(total.LinksExpired, generated),
+            total.MessagesRefused + total.WrongCodes,
+            verified == 0 ? null : Math.Round(total.VerificationMilliseconds / 1000.0 / verified, 1),
+            p95 is null ? null : Math.Round(p95.Value / 1000, 1),
+            Series(hours, start, end));
         return TypedResults.Ok(new ApiResponse<Stats>(true, "Statistics retrieved successfully", stats));
     }
 
-    /// <summary>Hourly buckets for periods up to two days, daily buckets beyond; counted in the database in one query.</summary>
-    private static async Task<List<Bucket>> SeriesAsync(PasslineDb db, Guid instanceId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    /// <summary>
+    /// The instance's hours in the period: those stored (before the watermark), then those computed from the live tables,
+    /// by the same computation, so that a period reads the same before and after its hours are stored and their rows deleted.
+    /// </summary>
+    private static async Task<List<StatsHour>> HoursAsync(PasslineDb db, Guid instanceId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        DateTimeOffset Clamp(DateTimeOffset? watermark) => watermark is not { } at || at < start ? start : at > end ? end : at;
+        Task<List<StatsHour>> StoredAsync(DateTimeOffset from, DateTimeOffset to) => db.StatsHours.AsNoTracking()
+            .Where(h => h.InstanceId == instanceId && h.Hour >= from && h.Hour < to).ToListAsync(ct);
+
+        var live = Clamp(await StatsRollup.SummarizedUntilAsync(db, ct));
+        var hours = await StoredAsync(start, live);
+        if (live < end)
+        {
+            var computed = await HourlyFigures.ComputeAsync(db, live, end, instanceId, ct);
+
+            // An hour stored meanwhile may also have lost rows to retention while it was being read: its stored figures
+            // (committed with the watermark) replace what was computed.
+            var stored = Clamp(await StatsRollup.SummarizedUntilAsync(db, ct));
+            if (stored > live)
+            {
+                computed.RemoveAll(h => h.Hour < stored);
+                hours.AddRange(await StoredAsync(live, stored));
+            }
+
+            hours.AddRange(computed);
+        }
+
+        return hours;
+    }
+
+    /// <summary>Hourly buckets for periods up to two days, daily buckets (UTC days) beyond.</summary>
+    private static List<Bucket> Series(List<StatsHour> hours, DateTimeOffset start, DateTimeOffset end)
     {
         var size = (long)(end - start <= TimeSpan.FromDays(2) ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1)).TotalMilliseconds;
-        var postgres = db.Database.IsNpgsql();
-        var bucket = postgres ? $"(floor(extract(epoch from created_at) * 1000 / {size}) * {size})::bigint" : $"(created_at / {size}) * {size}";
-        // Only the bucket size, a number computed here, is spliced into the SQL; the values are parameters.
-#pragma warning disable EF1002
-        var rows = await db.Database.SqlQueryRaw<BucketRow>(
-            $$"""
-            SELECT {{bucket}} AS "Start", status AS "Status", COUNT(*) AS "Count"
-            FROM otp_requests
-            WHERE instance_id = {0} AND otp_type = 'link' AND created_at >= {1} AND created_at < {2}
-            GROUP BY 1, 2
-            """,
-            instanceId, postgres ? start : start.ToUnixTimeMilliseconds(), postgres ? end : end.ToUnixTimeMilliseconds()).ToListAsync(ct);
-#pragma warning restore EF1002
-
+        var byBucket = hours.ToLookup(h => h.Hour.ToUnixTimeMilliseconds() / size * size);
         var buckets = new List<Bucket>();
         for (var at = start.ToUnixTimeMilliseconds() / size * size; at < end.ToUnixTimeMilliseconds(); at += size)
         {
-            int Of(OtpStatus status) => rows.Where(r => r.Start == at && r.Status == status.Name()).Sum(r => r.Count);
-            buckets.Add(new Bucket(DateTimeOffset.FromUnixTimeMilliseconds(at), rows.Where(r => r.Start == at).Sum(r => r.Count),
-                Of(OtpStatus.Verified), Of(OtpStatus.Expired), Of(OtpStatus.Failed), Of(OtpStatus.Pending)));
+            var of = byBucket[at].ToList();
+            buckets.Add(new Bucket(DateTimeOffset.FromUnixTimeMilliseconds(at), of.Sum(h => h.LinksGenerated),
+                of.Sum(h => h.LinksVerified), of.Sum(h => h.LinksExpired), of.Sum(h => h.LinksFailed), of.Sum(h => h.LinksPending)));
         }
 
         return buckets;
     }
-
-    private sealed record BucketRow(long Start, string Status, int Count);
 
     private static double? Rate(int part, int whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
 

@@ -149,6 +149,9 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         // Delivery reports name the message by the provider's id.
         e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId });
         e.HasIndex(m => new { m.InstanceId, m.ChatId, m.CreatedAt });
+
+        // Retention deletes sent messages by age.
+        e.HasIndex(m => m.CreatedAt);
         e.HasOne<Instance>().WithMany().HasForeignKey(m => m.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_outbound_messages_instances_instance_id");
     }

@@ -161,6 +161,9 @@ internal sealed class OtpRequestConfiguration : IEntityTypeConfiguration<OtpRequ
         e.HasIndex(r => r.VerificationTokenHash).IsUnique();
         e.HasIndex(r => r.ExchangeTokenHash).IsUnique();
         e.HasIndex(r => new { r.Status, r.ExpiresAt });
+
+        // Statistics per hour and retention read requests by when they were created (Monitoring/, Retention/).
+        e.HasIndex(r => r.CreatedAt);
     }
 }
 

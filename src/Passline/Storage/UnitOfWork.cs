@@ -88,6 +88,14 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         }
     }
 
+    /// <summary>
+    /// The writes of a command (<c>purge</c>): commands run without the hosted services, so without SQLite's single writer;
+    /// each unit is a transaction of its own, as on PostgreSQL (a running server's writer and the command take turns at
+    /// SQLite's lock).
+    /// </summary>
+    public static Writes ForCommand(IServiceProvider services, TimeProvider time) =>
+        new(services.GetRequiredService<IServiceScopeFactory>(), time, null, services.GetRequiredService<ILogger<Writes>>());
+
     public Task RunAsync(Func<UnitOfWork, Task> unit, CancellationToken cancellationToken) =>
         RunAsync(async work =>
         {

@@ -184,7 +184,8 @@ public sealed class CommandLineTests
     private static async Task<JsonObject> RunJsonAsync(TestDatabase database, params string[] args) =>
         JsonNode.Parse(await RunAsync(database, args))!.AsObject();
 
-    private static async Task<string> RunAsync(TestDatabase database, params string[] args)
+    /// <summary>Runs a command to its end; its standard output. Fails the test when it exits other than 0.</summary>
+    internal static async Task<string> RunAsync(TestDatabase database, params string[] args)
     {
         var (exitCode, stdout, stderr) = await ExecAsync(database, args);
         Assert.True(exitCode == 0, $"passline {string.Join(' ', args)} exited {exitCode}: {stderr}");
@@ -192,7 +193,7 @@ public sealed class CommandLineTests
     }
 
     /// <summary>Runs the built executable (<c>passline.dll</c>) with the database given as arguments or as environment variables.</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Production" } };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "passline.dll"));

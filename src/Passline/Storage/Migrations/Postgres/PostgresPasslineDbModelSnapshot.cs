@@ -123,6 +123,9 @@ namespace Passline.Storage.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_inbound_messages");
 
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_inbound_messages_received_at");
+
                     b.HasIndex("InstanceId", "ProviderMessageId")
                         .IsUnique()
                         .HasDatabaseName("ix_inbound_messages_instance_id_provider_message_id");
@@ -156,6 +159,9 @@ namespace Passline.Storage.Migrations.Postgres
 
                     b.HasKey("InstanceId", "UserId")
                         .HasName("pk_known_identities");
+
+                    b.HasIndex("ResolvedAt")
+                        .HasDatabaseName("ix_known_identities_resolved_at");
 
                     b.ToTable("known_identities", (string)null);
                 });
@@ -314,6 +320,105 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasName("pk_instances");
 
                     b.ToTable("instances", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Monitoring.StatsHour", b =>
+                {
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("instance_id");
+
+                    b.Property<DateTimeOffset>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<int>("CodesExpired")
+                        .HasColumnType("integer")
+                        .HasColumnName("codes_expired");
+
+                    b.Property<int>("CodesFailed")
+                        .HasColumnType("integer")
+                        .HasColumnName("codes_failed");
+
+                    b.Property<int>("CodesRequested")
+                        .HasColumnType("integer")
+                        .HasColumnName("codes_requested");
+
+                    b.Property<int>("CodesValidated")
+                        .HasColumnType("integer")
+                        .HasColumnName("codes_validated");
+
+                    b.Property<int>("LinkClicks")
+                        .HasColumnType("integer")
+                        .HasColumnName("link_clicks");
+
+                    b.Property<int>("LinksExpired")
+                        .HasColumnType("integer")
+                        .HasColumnName("links_expired");
+
+                    b.Property<int>("LinksFailed")
+                        .HasColumnType("integer")
+                        .HasColumnName("links_failed");
+
+                    b.Property<int>("LinksGenerated")
+                        .HasColumnType("integer")
+                        .HasColumnName("links_generated");
+
+                    b.Property<int>("LinksVerified")
+                        .HasColumnType("integer")
+                        .HasColumnName("links_verified");
+
+                    b.Property<long>("MaxVerificationMilliseconds")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_verification_milliseconds");
+
+                    b.Property<int>("MessagesReceived")
+                        .HasColumnType("integer")
+                        .HasColumnName("messages_received");
+
+                    b.Property<int>("MessagesRefused")
+                        .HasColumnType("integer")
+                        .HasColumnName("messages_refused");
+
+                    b.Property<string>("VerificationHistogram")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("verification_histogram");
+
+                    b.Property<long>("VerificationMilliseconds")
+                        .HasColumnType("bigint")
+                        .HasColumnName("verification_milliseconds");
+
+                    b.Property<int>("WrongCodes")
+                        .HasColumnType("integer")
+                        .HasColumnName("wrong_codes");
+
+                    b.HasKey("InstanceId", "Hour")
+                        .HasName("pk_stats_hours");
+
+                    b.ToTable("stats_hours", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Monitoring.StatsWatermark", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("SummarizedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("summarized_until");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stats_watermark");
+
+                    b.ToTable("stats_watermark", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1
+                        });
                 });
 
             modelBuilder.Entity("Passline.Outbox.CallbackAttempt", b =>
@@ -570,6 +675,9 @@ namespace Passline.Storage.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_outbound_messages");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_outbound_messages_created_at");
+
                     b.HasIndex("InstanceId", "ProviderMessageId")
                         .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
 
@@ -767,6 +875,9 @@ namespace Passline.Storage.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_otp_requests");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_otp_requests_created_at");
+
                     b.HasIndex("ExchangeTokenHash")
                         .IsUnique()
                         .HasDatabaseName("ix_otp_requests_exchange_token_hash");
@@ -835,6 +946,16 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasConstraintName("fk_api_tokens_instances_instance_id");
 
                     b.Navigation("Instance");
+                });
+
+            modelBuilder.Entity("Passline.Monitoring.StatsHour", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_stats_hours_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Outbox.CallbackAttempt", b =>

@@ -112,6 +112,9 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_inbound_messages");
 
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_inbound_messages_received_at");
+
                     b.HasIndex("InstanceId", "ProviderMessageId")
                         .IsUnique()
                         .HasDatabaseName("ix_inbound_messages_instance_id_provider_message_id");
@@ -145,6 +148,9 @@ namespace Passline.Storage.Migrations.Sqlite
 
                     b.HasKey("InstanceId", "UserId")
                         .HasName("pk_known_identities");
+
+                    b.HasIndex("ResolvedAt")
+                        .HasDatabaseName("ix_known_identities_resolved_at");
 
                     b.ToTable("known_identities", (string)null);
                 });
@@ -303,6 +309,105 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasName("pk_instances");
 
                     b.ToTable("instances", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Monitoring.StatsHour", b =>
+                {
+                    b.Property<Guid>("InstanceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance_id");
+
+                    b.Property<long>("Hour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("hour");
+
+                    b.Property<int>("CodesExpired")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("codes_expired");
+
+                    b.Property<int>("CodesFailed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("codes_failed");
+
+                    b.Property<int>("CodesRequested")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("codes_requested");
+
+                    b.Property<int>("CodesValidated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("codes_validated");
+
+                    b.Property<int>("LinkClicks")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("link_clicks");
+
+                    b.Property<int>("LinksExpired")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("links_expired");
+
+                    b.Property<int>("LinksFailed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("links_failed");
+
+                    b.Property<int>("LinksGenerated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("links_generated");
+
+                    b.Property<int>("LinksVerified")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("links_verified");
+
+                    b.Property<long>("MaxVerificationMilliseconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_verification_milliseconds");
+
+                    b.Property<int>("MessagesReceived")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("messages_received");
+
+                    b.Property<int>("MessagesRefused")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("messages_refused");
+
+                    b.Property<string>("VerificationHistogram")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("verification_histogram");
+
+                    b.Property<long>("VerificationMilliseconds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("verification_milliseconds");
+
+                    b.Property<int>("WrongCodes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("wrong_codes");
+
+                    b.HasKey("InstanceId", "Hour")
+                        .HasName("pk_stats_hours");
+
+                    b.ToTable("stats_hours", (string)null);
+                });
+
+            modelBuilder.Entity("Passline.Monitoring.StatsWatermark", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("SummarizedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("summarized_until");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stats_watermark");
+
+                    b.ToTable("stats_watermark", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1
+                        });
                 });
 
             modelBuilder.Entity("Passline.Outbox.CallbackAttempt", b =>
@@ -555,6 +660,9 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_outbound_messages");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_outbound_messages_created_at");
+
                     b.HasIndex("InstanceId", "ProviderMessageId")
                         .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
 
@@ -752,6 +860,9 @@ namespace Passline.Storage.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_otp_requests");
 
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_otp_requests_created_at");
+
                     b.HasIndex("ExchangeTokenHash")
                         .IsUnique()
                         .HasDatabaseName("ix_otp_requests_exchange_token_hash");
@@ -820,6 +931,16 @@ namespace Passline.Storage.Migrations.Sqlite
                         .HasConstraintName("fk_api_tokens_instances_instance_id");
 
                     b.Navigation("Instance");
+                });
+
+            modelBuilder.Entity("Passline.Monitoring.StatsHour", b =>
+                {
+                    b.HasOne("Passline.Instances.Instance", null)
+                        .WithMany()
+                        .HasForeignKey("InstanceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_stats_hours_instances_instance_id");
                 });
 
             modelBuilder.Entity("Passline.Outbox.CallbackAttempt", b =>
