@@ -1,5 +1,6 @@
 -- The PostgreSQL twin of seed-sqlite.sql: adds :rows ended OTP requests to the first instance (70% verified,
--- 20% expired, 7% failed, 3% validated codes), created_at spread over the 90 days before now, distinct codes and
+-- 20% expired, 7% failed, 3% validated codes), created_at spread over the 28 days before now (inside the
+-- default retention of 30 days), distinct codes and
 -- token hashes. Run by bench/run with: psql -v start=N -v rows=N -f seed-postgres.sql
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
@@ -46,7 +47,7 @@ SELECT
 FROM (SELECT id FROM instances ORDER BY created_at LIMIT 1) inst,
   LATERAL (
     SELECT i, i % 100 AS k,
-      now() - interval '90 days' + (i - :start) * (interval '90 days' / :rows) AS created,
+      now() - interval '28 days' + (i - :start) * (interval '28 days' / :rows) AS created,
       (i * 2654435761) % 208827064576 AS c,
       '2010' || lpad((i % 1000000)::text, 8, '0') AS phone
     FROM generate_series(:start::bigint, :start::bigint + :rows - 1) AS i) r;

@@ -1,5 +1,5 @@
 -- Adds @rows ended OTP requests to the first instance, as a months-old deployment holds them: 70% verified,
--- 20% expired, 7% failed, 3% validated codes; created_at spread evenly over the 90 days before @now; distinct codes
+-- 20% expired, 7% failed, 3% validated codes; created_at spread evenly over the 28 days before @now (inside the default retention of 30 days); distinct codes
 -- (row number @start.. mapped through a bijection on 26^8) and, where a token hash is set, distinct hashes.
 -- Run by bench/run with: sqlite3 -cmd '.parameter set @start N' -cmd '.parameter set @rows N' -cmd '.parameter set @now MS'
 PRAGMA cache_size = -1000000;
@@ -7,7 +7,7 @@ BEGIN;
 WITH RECURSIVE n(i) AS (SELECT @start UNION ALL SELECT i + 1 FROM n WHERE i < @start + @rows - 1),
 r AS (
   SELECT i, i % 100 AS k,
-    @now - 7776000000 + (i - @start) * (7776000000 / @rows) AS created,
+    @now - 2419200000 + (i - @start) * (2419200000 / @rows) AS created,
     (i * 2654435761) % 208827064576 AS c,
     '2010' || printf('%08d', i % 1000000) AS phone
   FROM n)
