@@ -156,10 +156,14 @@ internal sealed class OtpRequestConfiguration : IEntityTypeConfiguration<OtpRequ
             .HasFilter("otp_type = 'link' AND status = 'pending'")
             .IsUnique();
         e.HasIndex(r => new { r.InstanceId, r.Code }, "instance_code").HasDatabaseName("ix_otp_requests_instance_code");
-        e.HasIndex(r => new { r.InstanceId, r.ChatId, r.CreatedAt });
-        e.HasIndex(r => new { r.InstanceId, r.BoundChatId, r.CreatedAt });
-        e.HasIndex(r => r.VerificationTokenHash).IsUnique();
-        e.HasIndex(r => r.ExchangeTokenHash).IsUnique();
+
+        // Columns that are empty when a request is created (no chat bound, no token yet) are indexed only where set: a
+        // generate-link then writes four index entries fewer, in the one writer on SQLite (SPEC 9), and every lookup
+        // compares with a value, which the partial indexes serve.
+        e.HasIndex(r => new { r.InstanceId, r.ChatId, r.CreatedAt }).HasFilter("chat_id IS NOT NULL");
+        e.HasIndex(r => new { r.InstanceId, r.BoundChatId, r.CreatedAt }).HasFilter("bound_chat_id IS NOT NULL");
+        e.HasIndex(r => r.VerificationTokenHash).IsUnique().HasFilter("verification_token_hash IS NOT NULL");
+        e.HasIndex(r => r.ExchangeTokenHash).IsUnique().HasFilter("exchange_token_hash IS NOT NULL");
         e.HasIndex(r => new { r.Status, r.ExpiresAt });
 
         // Statistics per hour and retention read requests by when they were created (Monitoring/, Retention/).

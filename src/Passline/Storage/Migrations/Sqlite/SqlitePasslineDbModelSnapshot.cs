@@ -865,20 +865,24 @@ namespace Passline.Storage.Migrations.Sqlite
 
                     b.HasIndex("ExchangeTokenHash")
                         .IsUnique()
-                        .HasDatabaseName("ix_otp_requests_exchange_token_hash");
+                        .HasDatabaseName("ix_otp_requests_exchange_token_hash")
+                        .HasFilter("exchange_token_hash IS NOT NULL");
 
                     b.HasIndex("VerificationTokenHash")
                         .IsUnique()
-                        .HasDatabaseName("ix_otp_requests_verification_token_hash");
+                        .HasDatabaseName("ix_otp_requests_verification_token_hash")
+                        .HasFilter("verification_token_hash IS NOT NULL");
 
                     b.HasIndex("Status", "ExpiresAt")
                         .HasDatabaseName("ix_otp_requests_status_expires_at");
 
                     b.HasIndex("InstanceId", "BoundChatId", "CreatedAt")
-                        .HasDatabaseName("ix_otp_requests_instance_id_bound_chat_id_created_at");
+                        .HasDatabaseName("ix_otp_requests_instance_id_bound_chat_id_created_at")
+                        .HasFilter("bound_chat_id IS NOT NULL");
 
                     b.HasIndex("InstanceId", "ChatId", "CreatedAt")
-                        .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at");
+                        .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at")
+                        .HasFilter("chat_id IS NOT NULL");
 
                     b.HasIndex(new[] { "InstanceId", "Code" }, "instance_code")
                         .HasDatabaseName("ix_otp_requests_instance_code");
