@@ -123,6 +123,7 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
     }
 
     private readonly Channel<Job> queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ManualResetEventSlim wake = new();
 
     public Task<object?> RunAsync(Func<UnitOfWork, Task<object?>> unit, CancellationToken cancellationToken)
     {
@@ -132,23 +133,64 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
             throw new InvalidOperationException("Passline is shutting down.");
         }
 
+        wake.Set();
+
         // Once queued, a unit runs to its commit even if its caller goes away: what it changes is all or nothing.
         return job.Done.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// The writer has a thread of its own: SQLite's calls are synchronous whatever their names, and a writer woken
+    /// through the thread pool waits in its queue behind request work, while every request waits for the writer. The
+    /// callers' continuations still run on the pool.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(stoppingToken);
+                stopped.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                stopped.TrySetException(e);
+            }
+        })
+        { IsBackground = true, Name = "Passline SQLite writer" };
+        thread.Start();
+        return stopped.Task;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        wake.Dispose();
+    }
+
+    private void Run(CancellationToken stoppingToken)
     {
         var batch = new List<Job>(MaxBatch);
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                // Reset before looking, so that a unit queued while the writer looks is not missed.
+                wake.Reset();
                 while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next))
                 {
                     batch.Add(next);
                 }
 
-                await RunBatchAsync(batch);
+                if (batch.Count == 0)
+                {
+                    wake.Wait(stoppingToken);
+                    continue;
+                }
+
+                RunBatchAsync(batch).GetAwaiter().GetResult();
                 batch.Clear();
             }
         }
@@ -166,7 +208,7 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
 
             if (batch.Count > 0)
             {
-                await RunBatchAsync(batch);
+                RunBatchAsync(batch).GetAwaiter().GetResult();
             }
         }
     }
