@@ -12,8 +12,8 @@ namespace Passline.Storage;
 /// exactly what <c>SaveChanges</c> would write. On PostgreSQL the rows go in one batch (one round trip); on SQLite, where
 /// there is no round trip, one prepared statement runs once per row. Runs in the unit of work's transaction.
 /// <para>
-/// Measured on generate-link: <c>SaveChanges</c> of a batch cost ~150 µs of CPU per row in the single writer (change
-/// tracking, command building), which capped the whole endpoint at the writer's pace.
+/// Measured on generate-link: with <c>SaveChanges</c> of each batch in the single writer (change tracking, command
+/// building) a request cost 230 µs of server CPU, with these inserts 175 µs (one run each, same machine).
 /// </para>
 /// </summary>
 public static class RowInserts
