@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Passline.Storage;
 
@@ -30,16 +29,8 @@ public static class OutboxClaims
 
         // Not composable (an UPDATE): EF Core runs it as it is and materialises the returned rows, converters included.
         // Only the table name (from the model) and the limit (a number) are spliced in; the values are parameters.
-        return db.Set<TRow>().FromSqlRaw(sql, Parameter(db, "lease", now + lease, postgres), Parameter(db, "now", now, postgres))
+        return db.Set<TRow>().FromSqlRaw(sql,
+                db.Parameter<TRow>(nameof(OutboxRow.LockedUntil), "lease", now + lease), db.Parameter<TRow>(nameof(OutboxRow.NextAttemptAt), "now", now))
             .AsNoTracking().AsAsyncEnumerable().ToListAsync(cancellationToken).AsTask();
-    }
-
-    private static DbParameter Parameter(PasslineDb db, string name, DateTimeOffset value, bool postgres)
-    {
-        using var command = db.Database.GetDbConnection().CreateCommand();
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = postgres ? value : value.ToUnixTimeMilliseconds();
-        return parameter;
     }
 }

@@ -310,16 +310,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// <summary>A column a transition sets besides status, reason and end time (the parameter takes the column's name).</summary>
     private readonly record struct Set(string Column, string Property, object? Value);
 
-    /// <summary>
-    /// Parameters made by each property's EF Core type mapping, so a value is compared and stored in the column's own form
-    /// (an instant as Unix milliseconds on SQLite, the status as its name).
-    /// </summary>
-    private object[] Parameters(IEnumerable<Value> values)
-    {
-        var entity = Db.Model.FindEntityType(typeof(OtpRequest))!;
-        using var command = Db.Database.GetDbConnection().CreateCommand();
-        return [.. values.Select(v => entity.FindProperty(v.Property)!.GetRelationalTypeMapping().CreateParameter(command, v.Name, v.Data))];
-    }
+    private object[] Parameters(IEnumerable<Value> values) => [.. values.Select(v => Db.Parameter<OtpRequest>(v.Property, v.Name, v.Data))];
 
     /// <summary>
     /// The callback of a request that has just ended (SPEC 7): to <c>callback.success</c> when verified or validated, to
