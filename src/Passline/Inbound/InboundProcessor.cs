@@ -76,11 +76,14 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         }
 
         var db = lifecycle.Db;
+        // The open request with the code, else the latest ended one: each read serves from its own partial index.
         var request = await db.OtpRequests.AsNoTracking()
-            .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && codes.Contains(r.Code))
-            .OrderByDescending(r => r.Status == OtpStatus.Pending)
-            .ThenByDescending(r => r.CreatedAt)
-            .FirstOrDefaultAsync();
+                .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status == OtpStatus.Pending && codes.Contains(r.Code))
+                .FirstOrDefaultAsync()
+            ?? await db.OtpRequests.AsNoTracking()
+                .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status != OtpStatus.Pending && codes.Contains(r.Code))
+                .OrderByDescending(r => r.CreatedAt)
+                .FirstOrDefaultAsync();
 
         if (request is null)
         {

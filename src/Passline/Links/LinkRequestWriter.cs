@@ -10,12 +10,17 @@ namespace Passline.Links;
 /// after that — but rows arriving together share one transaction, so a burst costs one disk flush, not one each.
 /// A batch that hits the open-code unique index (two equal random codes, ~1 in 10^11) is retried row by row, each
 /// colliding row drawing a new code. On PostgreSQL several batches are written at once (each waits for its flush while
-/// the next fills); SQLite writes one at a time through its single writer.
+/// the next fills). On SQLite each row is a unit of its own in the single writer, which already commits the units
+/// waiting together: a queue here too would put a thread-pool hop between the writer's batches, and the writer would
+/// wait for it while requests wait for the writer.
 /// </summary>
 public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 256;
     private const int CodeAttempts = 5;
+
+    /// <summary>PostgreSQL commits transactions side by side: one batch waits for its flush while the next is written.</summary>
+    private const int ConcurrentBatches = 4;
 
     private sealed record Pending(OtpRequest Request, TaskCompletionSource Stored);
 
@@ -24,6 +29,11 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
     /// <summary>Stores <paramref name="request"/>; completes once it is committed.</summary>
     public Task SaveAsync(OtpRequest request, CancellationToken cancellationToken)
     {
+        if (writes.OneWriter)
+        {
+            return InsertAsync(request).WaitAsync(cancellationToken);
+        }
+
         var pending = new Pending(request, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!queue.Writer.TryWrite(pending))
         {
@@ -33,8 +43,9 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
         return pending.Stored.Task.WaitAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, writes.ConcurrentUnits).Select(_ => DrainAsync(stoppingToken)));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => writes.OneWriter
+        ? Task.CompletedTask
+        : Task.WhenAll(Enumerable.Range(0, ConcurrentBatches).Select(_ => DrainAsync(stoppingToken)));
 
     private async Task DrainAsync(CancellationToken stoppingToken)
     {
@@ -95,23 +106,31 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
 
     private async Task WriteOneAsync(Pending pending)
     {
+        try
+        {
+            await InsertAsync(pending.Request);
+            pending.Stored.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            pending.Stored.TrySetException(e);
+        }
+    }
+
+    /// <summary>Stores one request in a unit of its own, drawing another code if its code is taken.</summary>
+    private async Task InsertAsync(OtpRequest request)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await writes.RunAsync(work => work.Db.InsertAsync([pending.Request], CancellationToken.None), CancellationToken.None);
-                pending.Stored.TrySetResult();
+                await writes.RunStatementAsync(db => db.InsertAsync([request], CancellationToken.None), CancellationToken.None);
                 return;
             }
             catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
             {
-                logger.LogWarning("Link code collision for request {RequestId}; drawing another", pending.Request.Id);
-                pending.Request.Code = LinkCodes.New();
-            }
-            catch (Exception e)
-            {
-                pending.Stored.TrySetException(e);
-                return;
+                logger.LogWarning("Link code collision for request {RequestId}; drawing another", request.Id);
+                request.Code = LinkCodes.New();
             }
         }
     }

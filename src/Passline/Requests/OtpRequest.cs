@@ -155,7 +155,13 @@ internal sealed class OtpRequestConfiguration : IEntityTypeConfiguration<OtpRequ
             .HasDatabaseName("ix_otp_requests_open_link_code")
             .HasFilter("otp_type = 'link' AND status = 'pending'")
             .IsUnique();
-        e.HasIndex(r => new { r.InstanceId, r.Code }, "instance_code").HasDatabaseName("ix_otp_requests_instance_code");
+
+        // An ended request's code still finds it, to answer "already used" or "expired" (SPEC 3). Indexed apart from the
+        // open ones, so that a new request writes one entry for its code (the open index's), in the one writer on SQLite
+        // (SPEC 9); the entry moves when the request ends.
+        e.HasIndex(r => new { r.InstanceId, r.Code }, "ended_link_code")
+            .HasDatabaseName("ix_otp_requests_ended_link_code")
+            .HasFilter("otp_type = 'link' AND status <> 'pending'");
 
         // Columns that are empty when a request is created (no chat bound, no token yet) are indexed only where set: a
         // generate-link then writes four index entries fewer, in the one writer on SQLite (SPEC 9), and every lookup

@@ -15,6 +15,13 @@ public static class DbErrors
     };
 
     /// <summary>
+    /// True when SQLite failed one statement on a constraint (<c>SQLITE_CONSTRAINT</c>): it undid that statement alone and
+    /// the transaction around it goes on.
+    /// </summary>
+    public static bool IsStatementOnly(Exception exception) =>
+        exception.GetBaseException() is SqliteException { SqliteErrorCode: 19 };
+
+    /// <summary>
     /// True when <paramref name="exception"/> (or what it wraps) is a passing failure of the database: a restart, a
     /// dropped connection, an exhausted pool, a busy SQLite file. Worth a short retry, then a 503, never a 500.
     /// </summary>

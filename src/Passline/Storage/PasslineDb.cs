@@ -13,6 +13,12 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
     /// <summary>ASP.NET Core data-protection keys (antiforgery, cookies), shared by every node (SPEC 8).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    /// <summary>
+    /// Statements kept prepared for the length of one batch of SQLite's single writer (<see cref="RowInserts"/>), which
+    /// disposes them before the connection goes back to its pool; null elsewhere.
+    /// </summary>
+    internal PreparedCommands? Prepared { get; set; }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         // Each feature configures its own tables (an IEntityTypeConfiguration beside its entity), so this room knows none.

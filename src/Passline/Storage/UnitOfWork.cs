@@ -44,19 +44,27 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
     private static readonly TimeSpan[] TransientRetries =
         [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(150), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(1200)];
 
-    /// <summary>
-    /// How many units are worth running at once for one writer that batches its work: PostgreSQL commits transactions
-    /// side by side (one waits for its flush while the next runs); SQLite has one writer.
-    /// </summary>
-    public int ConcurrentUnits => sqlite is null ? 4 : 1;
+    /// <summary>Whether every unit goes through one writer that commits the units waiting together (SQLite).</summary>
+    public bool OneWriter => sqlite is not null;
 
-    public async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken)
+    public Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken) =>
+        RunAsync(unit, oneStatement: false, cancellationToken);
+
+    /// <summary>
+    /// A unit of one statement, atomic by itself (an insert, an upsert, a claim). In SQLite's writer it runs without a
+    /// savepoint of its own, which would cost more than the statement: SQLite undoes a statement that fails by itself.
+    /// On PostgreSQL it is a unit like any other.
+    /// </summary>
+    public Task<T> RunStatementAsync<T>(Func<PasslineDb, Task<T>> statement, CancellationToken cancellationToken) =>
+        RunAsync(work => statement(work.Db), oneStatement: true, cancellationToken);
+
+    private async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await RunOnceAsync(unit, cancellationToken);
+                return await RunOnceAsync(unit, oneStatement, cancellationToken);
             }
             catch (Exception e) when (attempt < TransientRetries.Length && DbErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
@@ -68,11 +76,11 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         }
     }
 
-    private async Task<T> RunOnceAsync<T>(Func<UnitOfWork, Task<T>> unit, CancellationToken cancellationToken)
+    private async Task<T> RunOnceAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken)
     {
         if (sqlite is not null)
         {
-            return (T)(await sqlite.RunAsync(async work => await unit(work), cancellationToken))!;
+            return (T)(await sqlite.RunAsync(async work => await unit(work), oneStatement, cancellationToken))!;
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -103,12 +111,19 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
             return true;
         }, cancellationToken);
 
+    public Task RunStatementAsync(Func<PasslineDb, Task> statement, CancellationToken cancellationToken) =>
+        RunStatementAsync(async db =>
+        {
+            await statement(db);
+            return true;
+        }, cancellationToken);
+
     /// <summary>
     /// A write of one statement, atomic by itself (an upsert, a claim): on PostgreSQL it runs on <paramref name="db"/>
     /// as it is, without a transaction around it; on SQLite it takes its turn in the single writer.
     /// </summary>
     public Task<T> StatementAsync<T>(PasslineDb db, Func<PasslineDb, Task<T>> statement, CancellationToken cancellationToken) =>
-        sqlite is null ? statement(db) : RunAsync(work => statement(work.Db), cancellationToken);
+        sqlite is null ? statement(db) : RunStatementAsync(statement, cancellationToken);
 }
 
 /// <summary>SQLite's single in-process writer: group commit of units of work (see <see cref="Writes"/>).</summary>
@@ -116,7 +131,7 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
 {
     private const int MaxBatch = 256;
 
-    private sealed record Job(Func<UnitOfWork, Task<object?>> Unit, TaskCompletionSource<object?> Done, CancellationToken Aborted)
+    private sealed record Job(Func<UnitOfWork, Task<object?>> Unit, bool OneStatement, TaskCompletionSource<object?> Done, CancellationToken Aborted)
     {
         public UnitOfWork? Work { get; set; }
         public object? Result { get; set; }
@@ -125,9 +140,9 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
     private readonly Channel<Job> queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ManualResetEventSlim wake = new();
 
-    public Task<object?> RunAsync(Func<UnitOfWork, Task<object?>> unit, CancellationToken cancellationToken)
+    public Task<object?> RunAsync(Func<UnitOfWork, Task<object?>> unit, bool oneStatement, CancellationToken cancellationToken)
     {
-        var job = new Job(unit, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        var job = new Job(unit, oneStatement, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
         if (!queue.Writer.TryWrite(job))
         {
             throw new InvalidOperationException("Passline is shutting down.");
@@ -220,41 +235,70 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            foreach (var job in batch)
+            // The batch's statements stay prepared until its end, and not beyond: the connection then serves others.
+            using var prepared = new PreparedCommands();
+            db.Prepared = prepared;
+            try
             {
-                if (job.Aborted.IsCancellationRequested)
+                await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+                foreach (var job in batch)
                 {
-                    job.Done.TrySetCanceled(job.Aborted);
-                    continue;
+                    if (job.Aborted.IsCancellationRequested)
+                    {
+                        job.Done.TrySetCanceled(job.Aborted);
+                        continue;
+                    }
+
+                    job.Work = new UnitOfWork(db, time.GetUtcNow(), CancellationToken.None);
+                    if (job.OneStatement)
+                    {
+                        try
+                        {
+                            job.Result = await job.Unit(job.Work);
+                            done.Add(job);
+                        }
+                        catch (Exception e) when (DbErrors.IsStatementOnly(e))
+                        {
+                            // A constraint failed: SQLite undid the statement, the transaction goes on. Any other failure
+                            // may have ended the transaction, so it fails the whole batch, below.
+                            job.Done.TrySetException(e);
+                        }
+
+                        continue;
+                    }
+
+                    await transaction.CreateSavepointAsync("unit");
+                    try
+                    {
+                        job.Result = await job.Unit(job.Work);
+                        await db.SaveChangesAsync(CancellationToken.None);
+                        await transaction.ReleaseSavepointAsync("unit");
+                        done.Add(job);
+                    }
+                    catch (Exception e)
+                    {
+                        await transaction.RollbackToSavepointAsync("unit");
+                        job.Done.TrySetException(e);
+                    }
+                    finally
+                    {
+                        db.ChangeTracker.Clear();
+                    }
                 }
 
-                job.Work = new UnitOfWork(db, time.GetUtcNow(), CancellationToken.None);
-                await transaction.CreateSavepointAsync("unit");
-                try
-                {
-                    job.Result = await job.Unit(job.Work);
-                    await db.SaveChangesAsync(CancellationToken.None);
-                    await transaction.ReleaseSavepointAsync("unit");
-                    done.Add(job);
-                }
-                catch (Exception e)
-                {
-                    await transaction.RollbackToSavepointAsync("unit");
-                    job.Done.TrySetException(e);
-                }
-                finally
-                {
-                    db.ChangeTracker.Clear();
-                }
+                await transaction.CommitAsync(CancellationToken.None);
             }
-
-            await transaction.CommitAsync(CancellationToken.None);
+            finally
+            {
+                db.Prepared = null;
+            }
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Committing {Count} units of work failed", done.Count);
-            done.ForEach(job => job.Done.TrySetException(e));
+            // Nothing of the batch is committed: every unit not failed already fails with it (one that broke off the
+            // batch included), none is left waiting.
+            logger.LogError(e, "Committing {Count} units of work failed", batch.Count);
+            batch.ForEach(job => job.Done.TrySetException(e));
             return;
         }
 

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Passline.Channels.Simulator;
+using Passline.Links;
+using Passline.Requests;
 using Passline.Storage;
 using Passline.Tests.Infrastructure;
 
@@ -49,6 +51,49 @@ public sealed class WritesTests(AppFixture fixture) : IClassFixture<AppFixture>
         var stored = await App.WithDbAsync(db => db.SimulatedPhoneMessages.Where(m => m.ChatId == chat).Select(m => m.Text).ToListAsync());
         Assert.Equal(36, stored.Count);
         Assert.DoesNotContain(stored, text => text is "unit 3" or "unit 13" or "unit 23" or "unit 33");
+    }
+
+    [Fact]
+    public async Task AStatementUnitThatBreaksAUniqueIndexFailsAloneAndItsNeighboursCommit()
+    {
+        // On SQLite the statement units run in one transaction without savepoints: SQLite undoes the failed statement.
+        var instance = await App.CreateInstanceAsync();
+        var writes = App.Services.GetRequiredService<Writes>();
+        var now = DateTimeOffset.UtcNow;
+        OtpRequest Request(string code) => new()
+        {
+            Id = Guid.CreateVersion7(now),
+            InstanceId = instance.Id,
+            OtpType = OtpTypes.Link,
+            Code = code,
+            Name = "Writes",
+            CreatedAt = now,
+            ExpiresAt = now.AddMinutes(30),
+        };
+        var taken = Request(LinkCodes.New());
+        await writes.RunStatementAsync(db => db.InsertAsync([taken], CancellationToken.None), CancellationToken.None);
+
+        var requests = Enumerable.Range(0, 20).Select(i => Request(i is 5 or 15 ? taken.Code : LinkCodes.New())).ToList();
+        var units = requests.Select(r => writes.RunStatementAsync(db => db.InsertAsync([r], CancellationToken.None), CancellationToken.None)).ToList();
+
+        for (var i = 0; i < units.Count; i++)
+        {
+            if (i is 5 or 15)
+            {
+                var failed = await Assert.ThrowsAsync<DbUpdateException>(() => units[i]);
+                Assert.True(DbErrors.IsUniqueViolation(failed));
+            }
+            else
+            {
+                await units[i];
+            }
+        }
+
+        var ids = requests.Select(r => r.Id).Append(taken.Id).ToList();
+        var stored = await App.WithDbAsync(db => db.OtpRequests.Where(r => ids.Contains(r.Id)).Select(r => r.Id).ToListAsync());
+        Assert.Equal(19, stored.Count);
+        Assert.DoesNotContain(requests[5].Id, stored);
+        Assert.DoesNotContain(requests[15].Id, stored);
     }
 
     [Fact]

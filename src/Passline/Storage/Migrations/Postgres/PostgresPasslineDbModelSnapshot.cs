@@ -899,8 +899,9 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasDatabaseName("ix_otp_requests_instance_id_chat_id_created_at")
                         .HasFilter("chat_id IS NOT NULL");
 
-                    b.HasIndex(new[] { "InstanceId", "Code" }, "instance_code")
-                        .HasDatabaseName("ix_otp_requests_instance_code");
+                    b.HasIndex(new[] { "InstanceId", "Code" }, "ended_link_code")
+                        .HasDatabaseName("ix_otp_requests_ended_link_code")
+                        .HasFilter("otp_type = 'link' AND status <> 'pending'");
 
                     b.HasIndex(new[] { "InstanceId", "Code" }, "open_link_code")
                         .IsUnique()
