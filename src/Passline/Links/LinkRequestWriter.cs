@@ -86,7 +86,7 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
     {
         try
         {
-            await writes.RunAsync(work => work.Db.InsertAsync(batch.ConvertAll(p => p.Request), CancellationToken.None), CancellationToken.None);
+            await writes.RunStatementAsync(db => db.InsertAsync(batch.ConvertAll(p => p.Request), CancellationToken.None), CancellationToken.None);
 
             batch.ForEach(p => p.Stored.TrySetResult());
         }

@@ -53,7 +53,7 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
     /// <summary>
     /// A unit of one statement, atomic by itself (an insert, an upsert, a claim). In SQLite's writer it runs without a
     /// savepoint of its own, which would cost more than the statement: SQLite undoes a statement that fails by itself.
-    /// On PostgreSQL it is a unit like any other.
+    /// On PostgreSQL it runs without a transaction around it (it commits by itself).
     /// </summary>
     public Task<T> RunStatementAsync<T>(Func<PasslineDb, Task<T>> statement, CancellationToken cancellationToken) =>
         RunAsync(work => statement(work.Db), oneStatement: true, cancellationToken);
@@ -86,6 +86,14 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
         var work = new UnitOfWork(db, time.GetUtcNow(), cancellationToken);
+        if (oneStatement)
+        {
+            // One statement commits by itself: no BEGIN, no COMMIT, one round trip fewer.
+            var result = await unit(work);
+            work.Committed();
+            return result;
+        }
+
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var result = await unit(work);
