@@ -113,7 +113,7 @@ public static class DemoApp
         var started = Read<Guid?>(context, protection, StateCookie);
         var instance = await DemoInstanceAsync(db, context.RequestAborted);
         var request = instance is not null && otp_token is { Length: > 0 and <= 200 } && Guid.TryParse(otp_uuid, out var uuid) && uuid == started
-            ? await requests.RunAsync(lifecycle => lifecycle.ExchangeAsync(instance.Id, otp_token), context.RequestAborted)
+            ? await requests.RunStatementAsync(lifecycle => lifecycle.ExchangeAsync(instance.Id, otp_token), context.RequestAborted)
             : null;
         if (request is null)
         {

@@ -154,7 +154,7 @@ public static class LinkApi
         }
 
         var instanceId = context.AuthenticatedInstance().Id;
-        var request = await requests.RunAsync(lifecycle => lifecycle.ExchangeAsync(instanceId, token!), context.RequestAborted);
+        var request = await requests.RunStatementAsync(lifecycle => lifecycle.ExchangeAsync(instanceId, token!), context.RequestAborted);
         if (request is null)
         {
             return ApiError.Gone("The token is unknown, expired or already used.");

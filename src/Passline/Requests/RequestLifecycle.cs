@@ -346,6 +346,10 @@ public sealed class RequestWork(Writes writes, OutboxWriter outbox, PasslineMetr
     public Task RunAsync(Func<RequestLifecycle, Task> unit, CancellationToken cancellationToken) =>
         writes.RunAsync(work => unit(In(work)), cancellationToken);
 
+    /// <summary>A transition of one statement that queues nothing (exchange): see <see cref="Writes.RunStatementAsync{T}"/>.</summary>
+    public Task<T> RunStatementAsync<T>(Func<RequestLifecycle, Task<T>> unit, CancellationToken cancellationToken) =>
+        writes.RunAsync(work => unit(In(work)), oneStatement: true, cancellationToken);
+
     /// <summary>The lifecycle inside a unit of work that another room runs (the outbox recording an attempt, say).</summary>
     public RequestLifecycle In(UnitOfWork work) => new(work, outbox, metrics, logger);
 }

@@ -58,7 +58,11 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
     public Task<T> RunStatementAsync<T>(Func<PasslineDb, Task<T>> statement, CancellationToken cancellationToken) =>
         RunAsync(work => statement(work.Db), oneStatement: true, cancellationToken);
 
-    private async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="unit"/>; with <paramref name="oneStatement"/>, a unit that writes with one statement and adds
+    /// nothing to save (see <see cref="RunStatementAsync{T}"/>).
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
