@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Passline.Storage;
 
@@ -31,7 +32,8 @@ public sealed class UnitOfWork(PasslineDb db, DateTimeOffset now, CancellationTo
 /// PostgreSQL: each unit is a transaction of its own, units of several requests run side by side.
 /// SQLite has a single write lock, and a writer that finds it taken sleeps and polls: so here every unit goes through one
 /// in-process writer (<see cref="SqliteWriter"/>) that runs the units waiting together in one transaction, each inside a
-/// savepoint of its own (a unit that fails is rolled back alone), and commits them with one flush. Nobody sleeps on the
+/// savepoint of its own (a unit that fails is rolled back alone; a unit of one statement needs none), and commits them
+/// with one flush. Nobody sleeps on the
 /// lock and a burst costs one flush, not one each.
 /// </para>
 /// </summary>
@@ -255,46 +257,9 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
                 await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
                 foreach (var job in batch)
                 {
-                    if (job.Aborted.IsCancellationRequested)
+                    if (await RunUnitAsync(db, transaction, job))
                     {
-                        job.Done.TrySetCanceled(job.Aborted);
-                        continue;
-                    }
-
-                    job.Work = new UnitOfWork(db, time.GetUtcNow(), CancellationToken.None);
-                    if (job.OneStatement)
-                    {
-                        try
-                        {
-                            job.Result = await job.Unit(job.Work);
-                            done.Add(job);
-                        }
-                        catch (Exception e) when (DbErrors.IsStatementOnly(e))
-                        {
-                            // A constraint failed: SQLite undid the statement, the transaction goes on. Any other failure
-                            // may have ended the transaction, so it fails the whole batch, below.
-                            job.Done.TrySetException(e);
-                        }
-
-                        continue;
-                    }
-
-                    await transaction.CreateSavepointAsync("unit");
-                    try
-                    {
-                        job.Result = await job.Unit(job.Work);
-                        await db.SaveChangesAsync(CancellationToken.None);
-                        await transaction.ReleaseSavepointAsync("unit");
                         done.Add(job);
-                    }
-                    catch (Exception e)
-                    {
-                        await transaction.RollbackToSavepointAsync("unit");
-                        job.Done.TrySetException(e);
-                    }
-                    finally
-                    {
-                        db.ChangeTracker.Clear();
                     }
                 }
 
@@ -318,6 +283,54 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
         {
             job.Work!.Committed();
             job.Done.TrySetResult(job.Result);
+        }
+    }
+
+    /// <summary>
+    /// Runs one unit in the batch's transaction; true when it succeeded and commits with the batch. A unit that fails
+    /// is rolled back alone and told; a failure that may have ended the transaction is thrown, to fail the whole batch.
+    /// </summary>
+    private async Task<bool> RunUnitAsync(PasslineDb db, IDbContextTransaction transaction, Job job)
+    {
+        if (job.Aborted.IsCancellationRequested)
+        {
+            job.Done.TrySetCanceled(job.Aborted);
+            return false;
+        }
+
+        job.Work = new UnitOfWork(db, time.GetUtcNow(), CancellationToken.None);
+        if (job.OneStatement)
+        {
+            try
+            {
+                job.Result = await job.Unit(job.Work);
+                return true;
+            }
+            catch (Exception e) when (DbErrors.IsStatementOnly(e))
+            {
+                // A constraint failed: SQLite undid the statement, the transaction goes on.
+                job.Done.TrySetException(e);
+                return false;
+            }
+        }
+
+        await transaction.CreateSavepointAsync("unit");
+        try
+        {
+            job.Result = await job.Unit(job.Work);
+            await db.SaveChangesAsync(CancellationToken.None);
+            await transaction.ReleaseSavepointAsync("unit");
+            return true;
+        }
+        catch (Exception e)
+        {
+            await transaction.RollbackToSavepointAsync("unit");
+            job.Done.TrySetException(e);
+            return false;
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
         }
     }
 }
