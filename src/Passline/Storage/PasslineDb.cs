@@ -14,8 +14,8 @@ public abstract class PasslineDb(DbContextOptions options) : DbContext(options),
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>
-    /// Statements kept prepared for the length of one batch of SQLite's single writer (<see cref="RowInserts"/>), which
-    /// disposes them before the connection goes back to its pool; null elsewhere.
+    /// Statements kept prepared on the connection of SQLite's single writer (<see cref="RowInserts"/>), which disposes
+    /// them before it closes that connection; null elsewhere.
     /// </summary>
     internal PreparedCommands? Prepared { get; set; }
 

@@ -1,35 +1,42 @@
-using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Passline.Storage;
 
 /// <summary>
-/// Commands prepared once and run many times on one open connection, disposed together by their owner while that
-/// connection is still open: a statement must not outlive its connection's turn, as the native connection then serves
-/// another caller.
+/// SQLite statements prepared once on one open connection and run many times, finalized together by their owner while
+/// that connection is still open (a statement must not outlive its connection).
 /// </summary>
 internal sealed class PreparedCommands : IDisposable
 {
-    private readonly Dictionary<string, DbCommand> commands = [];
+    private readonly Dictionary<string, sqlite3_stmt> statements = [];
 
-    public DbCommand For(DbConnection connection, string sql)
+    public sqlite3_stmt For(SqliteConnection connection, string sql)
     {
-        if (!commands.TryGetValue(sql, out var command))
+        if (!statements.TryGetValue(sql, out var statement))
         {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            commands.Add(sql, command);
+            statement = Prepare(connection, sql);
+            statements.Add(sql, statement);
         }
 
-        return command;
+        return statement;
+    }
+
+    /// <summary>A statement of the caller's to finalize (dispose).</summary>
+    public static sqlite3_stmt Prepare(SqliteConnection connection, string sql)
+    {
+        var rc = raw.sqlite3_prepare_v3(connection.Handle, sql, raw.SQLITE_PREPARE_PERSISTENT, out var statement);
+        SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        return statement;
     }
 
     public void Dispose()
     {
-        foreach (var command in commands.Values)
+        foreach (var statement in statements.Values)
         {
-            command.Dispose();
+            statement.Dispose();
         }
 
-        commands.Clear();
+        statements.Clear();
     }
 }

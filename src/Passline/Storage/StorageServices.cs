@@ -47,7 +47,11 @@ public static class StorageServices
         }
         else
         {
-            services.AddSingleton<SqliteWriter>();
+            services.AddSingleton(services => new SqliteWriter(
+                connectionString,
+                connection => (DbContextOptions<SqlitePasslineDb>)QuietFailures(ConfigureSqlite(new DbContextOptionsBuilder<SqlitePasslineDb>(), connection)
+                    .UseSecretBox(services.GetRequiredService<SecretBox>())).Options,
+                services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SqliteWriter>>()));
             services.AddHostedService(services => services.GetRequiredService<SqliteWriter>());
             services.AddSingleton<Writes>();
         }
@@ -91,6 +95,11 @@ public static class StorageServices
 
         return builder.ConnectionString;
     }
+
+    /// <summary>SQLite on a connection of the caller's (the single writer's own), which closes and disposes it.</summary>
+    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, SqliteConnection connection) =>
+        options.UseSqlite(connection, sqlite => sqlite.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseSnakeCaseNamingConvention();
 
     public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, string connectionString)
     {

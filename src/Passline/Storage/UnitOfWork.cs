@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -140,8 +141,17 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         sqlite is null ? statement(db) : RunStatementAsync(statement, cancellationToken);
 }
 
-/// <summary>SQLite's single in-process writer: group commit of units of work (see <see cref="Writes"/>).</summary>
-public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time, ILogger<SqliteWriter> logger) : BackgroundService
+/// <summary>
+/// SQLite's single in-process writer: group commit of units of work (see <see cref="Writes"/>). It writes through one
+/// connection of its own, open for its whole life, so SQLite's page cache of that connection stays valid from one batch
+/// to the next (a connection that another one wrote through since its last turn starts with an empty cache and reads
+/// the pages it needs again), and its prepared statements stay prepared.
+/// </summary>
+/// <param name="connectionString">The database's connection string.</param>
+/// <param name="optionsOn">The context options for a given open connection: those of every other context, on that connection.</param>
+public sealed class SqliteWriter(
+    string connectionString, Func<SqliteConnection, DbContextOptions<SqlitePasslineDb>> optionsOn, TimeProvider time, ILogger<SqliteWriter> logger)
+    : BackgroundService
 {
     private const int MaxBatch = 256;
 
@@ -153,6 +163,15 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
 
     private readonly Channel<Job> queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ManualResetEventSlim wake = new();
+
+    /// <summary>
+    /// The writer's own connection and what lives on it, a context and its prepared statements, kept from one batch to
+    /// the next (a context made anew for each batch cost more than the rows it wrote); only the writer's thread touches
+    /// them.
+    /// </summary>
+    private SqliteConnection? connection;
+    private SqlitePasslineDb? db;
+    private readonly PreparedCommands prepared = new();
 
     public Task<object?> RunAsync(Func<UnitOfWork, Task<object?>> unit, bool oneStatement, CancellationToken cancellationToken)
     {
@@ -186,6 +205,10 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
             catch (Exception e)
             {
                 stopped.TrySetException(e);
+            }
+            finally
+            {
+                Disconnect();
             }
         })
         { IsBackground = true, Name = "Passline SQLite writer" };
@@ -242,16 +265,41 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
         }
     }
 
+    private SqlitePasslineDb Connect()
+    {
+        if (db is null)
+        {
+            connection = new SqliteConnection(connectionString);
+            db = new SqlitePasslineDb(optionsOn(connection)) { Prepared = prepared };
+        }
+
+        if (connection!.State != System.Data.ConnectionState.Open)
+        {
+            connection.Open();
+        }
+
+        return db;
+    }
+
+    /// <summary>
+    /// After a failed batch, and at the end: the statements go before the connection, which is closed (SQLite rolled
+    /// back what the batch left open) and opened again by the next batch.
+    /// </summary>
+    private void Disconnect()
+    {
+        prepared.Dispose();
+        db?.Dispose();
+        db = null;
+        connection?.Dispose();
+        connection = null;
+    }
+
     private async Task RunBatchAsync(List<Job> batch)
     {
         var done = new List<Job>(batch.Count);
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-            // The batch's statements stay prepared until its end, and not beyond: the connection then serves others.
-            using var prepared = new PreparedCommands();
-            db.Prepared = prepared;
+            var db = Connect();
             try
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
@@ -267,7 +315,8 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
             }
             finally
             {
-                db.Prepared = null;
+                // The context outlives the batch: nothing a unit read stays tracked into the next one.
+                db.ChangeTracker.Clear();
             }
         }
         catch (Exception e)
@@ -276,6 +325,7 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
             // batch included), none is left waiting.
             logger.LogError(e, "Committing {Count} units of work failed", batch.Count);
             batch.ForEach(job => job.Done.TrySetException(e));
+            Disconnect();
             return;
         }
 
@@ -285,7 +335,6 @@ public sealed class SqliteWriter(IServiceScopeFactory scopes, TimeProvider time,
             job.Done.TrySetResult(job.Result);
         }
     }
-
     /// <summary>
     /// Runs one unit in the batch's transaction; true when it succeeded and commits with the batch. A unit that fails
     /// is rolled back alone and told; a failure that may have ended the transaction is thrown, to fail the whole batch.
