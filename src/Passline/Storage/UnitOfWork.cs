@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using SQLitePCL;
 
 namespace Passline.Storage;
 
@@ -155,6 +156,15 @@ public sealed class SqliteWriter(
 {
     private const int MaxBatch = 256;
 
+    /// <summary>
+    /// The writer copies the write-ahead log into the database once it holds this many pages (SQLite's default is
+    /// 1,000), at the end of the commit that crossed the mark, while every unit queued behind it waits: smaller copies,
+    /// more often, shorten the longest waits. generate-link on this project's 2-core machine (server alone under wrk,
+    /// runs interleaved): p99 8.4-11.3 ms at 250 pages against 12.2-14.8 ms at 1,000, throughput within the noise
+    /// (11.4-14.1k req/s against 12.3-13.5k); at 100 pages both were worse.
+    /// </summary>
+    private const int CheckpointPages = 250;
+
     private sealed record Job(Func<UnitOfWork, Task<object?>> Unit, bool OneStatement, TaskCompletionSource<object?> Done, CancellationToken Aborted)
     {
         public UnitOfWork? Work { get; set; }
@@ -276,6 +286,7 @@ public sealed class SqliteWriter(
         if (connection!.State != System.Data.ConnectionState.Open)
         {
             connection.Open();
+            raw.sqlite3_wal_autocheckpoint(connection.Handle, CheckpointPages);
         }
 
         return db;
