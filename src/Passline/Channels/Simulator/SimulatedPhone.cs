@@ -167,7 +167,7 @@ public static partial class SimulatedPhone
             .ToListAsync(cancellationToken);
         var received = await db.OutboundMessages.AsNoTracking()
             .Where(m => m.InstanceId == instance.Id && m.ChatId == chatId && m.Status == OutboundStatuses.Sent)
-            .OrderByDescending(m => m.SentAt).Take(50)
+            .OrderByDescending(m => m.CreatedAt).Take(50)
             .Select(m => new ChatMessage(m.Text, m.SentAt!.Value, false))
             .ToListAsync(cancellationToken);
 
