@@ -66,13 +66,19 @@ public static class RowInserts
                     return;
                 }
 
-                // SQLite: one statement prepared once, run once per row with its values bound by position.
+                // SQLite: one statement prepared once, run once per row with its values bound by position. The single
+                // writer's connection is open for its whole life and keeps the statement; elsewhere both are this call's.
                 var sqlite = (SqliteConnection)connection;
-                await db.Database.OpenConnectionAsync(cancellationToken);
-                var owned = db.Prepared is null ? PreparedCommands.Prepare(sqlite, statement.Sql) : null;
+                var owned = db.Prepared is null;
+                if (owned)
+                {
+                    await db.Database.OpenConnectionAsync(cancellationToken);
+                }
+
+                sqlite3_stmt? prepared = null;
                 try
                 {
-                    var prepared = owned ?? db.Prepared!.For(sqlite, statement.Sql);
+                    prepared = owned ? PreparedCommands.Prepare(sqlite, statement.Sql) : db.Prepared!.For(sqlite, statement.Sql);
                     foreach (var row in rows)
                     {
                         statement.Run(sqlite, prepared, row);
@@ -80,8 +86,11 @@ public static class RowInserts
                 }
                 finally
                 {
-                    owned?.Dispose();
-                    await db.Database.CloseConnectionAsync();
+                    if (owned)
+                    {
+                        prepared?.Dispose();
+                        await db.Database.CloseConnectionAsync();
+                    }
                 }
             }
             catch (DbException e)
