@@ -144,9 +144,8 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
 
 /// <summary>
 /// SQLite's single in-process writer: group commit of units of work (see <see cref="Writes"/>). It writes through one
-/// connection of its own, open for its whole life, so SQLite's page cache of that connection stays valid from one batch
-/// to the next (a connection that another one wrote through since its last turn starts with an empty cache and reads
-/// the pages it needs again), and its prepared statements stay prepared.
+/// connection of its own, open for its whole life, so its prepared statements stay prepared from one batch to the next
+/// (on a pooled connection they had to go before the connection went back to the pool).
 /// </summary>
 /// <param name="connectionString">The database's connection string.</param>
 /// <param name="optionsOn">The context options for a given open connection: those of every other context, on that connection.</param>
@@ -293,8 +292,8 @@ public sealed class SqliteWriter(
     }
 
     /// <summary>
-    /// After a failed batch, and at the end: the statements go before the connection, which is closed (SQLite rolled
-    /// back what the batch left open) and opened again by the next batch.
+    /// After a failed batch, and at the end: the statements go before the connection, which is closed (SQLite rolls
+    /// back what the batch left open); the next batch opens a new one.
     /// </summary>
     private void Disconnect()
     {
@@ -346,6 +345,7 @@ public sealed class SqliteWriter(
             job.Done.TrySetResult(job.Result);
         }
     }
+
     /// <summary>
     /// Runs one unit in the batch's transaction; true when it succeeded and commits with the batch. A unit that fails
     /// is rolled back alone and told; a failure that may have ended the transaction is thrown, to fail the whole batch.

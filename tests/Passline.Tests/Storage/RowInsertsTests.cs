@@ -16,19 +16,24 @@ public sealed class RowInsertsTests(AppFixture fixture) : IClassFixture<AppFixtu
 {
     private PasslineApp App => fixture.App;
 
-    [Fact]
-    public async Task ARowInsertedOnTheHotPathIsStoredExactlyAsSaveChangesStoresIt()
+    /// <param name="throughCommand">Through a command's writes (<c>purge</c>'s: on SQLite without the single writer, so the
+    /// statement is prepared for the call) instead of the server's.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ARowInsertedOnTheHotPathIsStoredExactlyAsSaveChangesStoresIt(bool throughCommand)
     {
         var instance = await App.CreateInstanceAsync();
-        var writes = App.Services.GetRequiredService<Writes>();
+        var name = $"Row inserts test {throughCommand}";
+        var writes = throughCommand ? Writes.ForCommand(App.Services, TimeProvider.System) : App.Services.GetRequiredService<Writes>();
 
         // The same request twice, one after the other (its tokens are unique): inserted by the hot path, then by SaveChanges.
-        await writes.RunStatementAsync(db => db.InsertAsync([EveryColumnSet(instance.Id)], CancellationToken.None), CancellationToken.None);
+        await writes.RunStatementAsync(db => db.InsertAsync([EveryColumnSet(instance.Id, name)], CancellationToken.None), CancellationToken.None);
         var fast = await StoredAsync();
         await App.WithDbAsync(db => db.OtpRequests.Where(r => r.InstanceId == instance.Id).ExecuteDeleteAsync());
         await writes.RunAsync(work =>
         {
-            work.Db.OtpRequests.Add(EveryColumnSet(instance.Id));
+            work.Db.OtpRequests.Add(EveryColumnSet(instance.Id, name));
             return Task.CompletedTask;
         }, CancellationToken.None);
         var tracked = await StoredAsync();
@@ -46,7 +51,7 @@ public sealed class RowInsertsTests(AppFixture fixture) : IClassFixture<AppFixtu
         {
             await db.Database.OpenConnectionAsync();
             await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = $"SELECT * FROM otp_requests WHERE name = '{RequestName}'";
+            command.CommandText = $"SELECT * FROM otp_requests WHERE name = '{name}'";
             await using var reader = await command.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
             var row = Enumerable.Range(0, reader.FieldCount).ToDictionary(reader.GetName, i => Shown(reader.GetValue(i)));
@@ -64,19 +69,17 @@ public sealed class RowInsertsTests(AppFixture fixture) : IClassFixture<AppFixtu
         _ => $"{value.GetType().Name}:{Convert.ToString(value, CultureInfo.InvariantCulture)}",
     };
 
-    private const string RequestName = "Row inserts test";
-
     /// <summary>A request with a value in every column, set by reflection so that a column added later is compared too.</summary>
-    private static OtpRequest EveryColumnSet(Guid instanceId)
+    private static OtpRequest EveryColumnSet(Guid instanceId, string name)
     {
         var now = DateTimeOffset.FromUnixTimeMilliseconds(1_795_000_000_123);
         var request = new OtpRequest
         {
-            Id = Guid.Parse("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+            Id = new Guid(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)).AsSpan(0, 16)),
             InstanceId = instanceId,
             OtpType = OtpTypes.Link,
             Code = "ROWINSERTS",
-            Name = RequestName,
+            Name = name,
             Status = OtpStatus.Sent,
         };
         foreach (var property in typeof(OtpRequest).GetProperties().Where(p => p.CanWrite))
@@ -87,7 +90,8 @@ public sealed class RowInsertsTests(AppFixture fixture) : IClassFixture<AppFixtu
                 _ when property.Name is nameof(OtpRequest.Id) or nameof(OtpRequest.InstanceId) or nameof(OtpRequest.OtpType)
                     or nameof(OtpRequest.Code) or nameof(OtpRequest.Status) or nameof(OtpRequest.Name) => null,
                 _ when type == typeof(string) => property.Name.Length > 12 ? property.Name[..12] : property.Name,
-                _ when type == typeof(byte[]) => System.Text.Encoding.UTF8.GetBytes(property.Name),
+                // Unique per test case: the token hashes have unique indexes.
+                _ when type == typeof(byte[]) => System.Text.Encoding.UTF8.GetBytes(property.Name + name),
                 _ when type == typeof(DateTimeOffset) => now.AddMinutes(property.Name.Length),
                 _ when type == typeof(int) => property.Name.Length,
                 _ => throw new InvalidOperationException($"{property.Name}: no test value for {type.Name}; add one."),
