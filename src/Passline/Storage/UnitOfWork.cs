@@ -159,8 +159,8 @@ public sealed class SqliteWriter(
     /// The writer copies the write-ahead log into the database once it holds this many pages (SQLite's default is
     /// 1,000), at the end of the commit that crossed the mark, while every unit queued behind it waits: smaller copies,
     /// more often, shorten the longest waits. generate-link on this project's 2-core machine (server alone under wrk,
-    /// runs interleaved): p99 8.4-11.3 ms at 250 pages against 12.2-14.8 ms at 1,000, throughput within the noise
-    /// (11.4-14.1k req/s against 12.3-13.5k); at 100 pages both were worse.
+    /// runs interleaved): p99 8.4-11.3 ms at 250 pages against 12.2-19.6 ms at 1,000, throughput within the noise
+    /// (11.4-14.1k req/s against 11.4-13.5k); at 100 pages both were worse.
     /// </summary>
     private const int CheckpointPages = 250;
 
