@@ -112,9 +112,9 @@ public static class SimulatorApi
         }
 
         // The last 200 by creation, which the chat's index (instance, chat, created) gives in order, whatever the table's
-        // statistics say: ordered by sending time, a plan made while the table was new (PostgreSQL, the first minute
-        // of the benchmark) read every sent message through the status index for each call, 0.76 ms and ~1,250 buffer
-        // reads a call where a few do. Then oldest first by sending time, as they reached the phone.
+        // statistics say: ordered by sending time, one PostgreSQL benchmark run took 0.76 ms and ~1,250 buffer reads a
+        // call where a few do (most likely a plan made while the table was new, through the status index). Then oldest
+        // first by sending time, as they reached the phone.
         var messages = await query.OrderByDescending(m => m.CreatedAt).Take(200)
             .Select(m => new SentMessage(m.Id, m.ChatId, m.Text, m.SentAt!.Value))
             .ToListAsync(cancellationToken);
