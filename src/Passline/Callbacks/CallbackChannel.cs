@@ -20,7 +20,8 @@ public static class CallbackErrors
 /// private addresses unless allowed, no redirects, 10 s timeout). A 2xx delivers; a 410 stops; anything else is retried
 /// with backoff for 25 hours: unlike a provider, a receiver's 4xx may be a passing fault of its own deployment.
 /// </summary>
-public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider time, PasslineMetrics metrics, ILogger<CallbackChannel> logger)
+public sealed class CallbackChannel(
+    IHttpClientFactory httpClients, TimeProvider time, InstanceCache instances, PasslineMetrics metrics, ILogger<CallbackChannel> logger)
     : IOutboxChannel<CallbackDelivery>
 {
     public const string HttpClientName = "callbacks";
@@ -31,9 +32,10 @@ public sealed class CallbackChannel(IHttpClientFactory httpClients, TimeProvider
 
     public async Task<DeliveryResult> DeliverAsync(CallbackDelivery delivery, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var db = services.GetRequiredService<PasslineDb>();
-        var secret = await db.Instances.Where(i => i.Id == delivery.InstanceId).Select(i => i.WebhookSecret).FirstAsync(cancellationToken);
-        var result = await PostAsync(httpClients.CreateClient(HttpClientName), delivery, secret, cancellationToken);
+        // The instance cache's bound applies to a rotated secret as to a revoked token (SPEC 8): no lookup per callback.
+        var instance = await instances.FindAsync(services.GetRequiredService<PasslineDb>(), delivery.InstanceId, cancellationToken)
+            ?? throw new InvalidOperationException($"Instance {delivery.InstanceId} of callback {delivery.Id} is gone.");
+        var result = await PostAsync(httpClients.CreateClient(HttpClientName), delivery, instance.WebhookSecret, cancellationToken);
         metrics.Delivered("callback", result.OutcomeName);
         return result;
     }

@@ -40,10 +40,11 @@ public sealed class WhatsAppChannel(
             work.AfterCommit(() => simulated.Sent(message.InstanceId, message.ChatId));
         }
 
-        return result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId
-            ? requests.In(work).MarkSentAsync(requestId)
-            : Task.CompletedTask;
+        return RecordingRunsStatements(message, result) ? requests.In(work).MarkSentAsync(message.RequestId!.Value) : Task.CompletedTask;
     }
+
+    public bool RecordingRunsStatements(OutboundMessage message, DeliveryResult result) =>
+        result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is not null;
 
     private async Task<DeliveryResult> SendAsync(Instance instance, OutboundMessage message, CancellationToken cancellationToken)
     {

@@ -107,11 +107,10 @@ public static class VerificationPage
             return Confirm(context, language, request, antiforgery.GetAndStoreTokens(context), changed: true);
         }
 
-        var seen = request.DeviceBindingHash;
-        var handOver = request.Redirect is not null && seen is not null && !DeviceBinding.Holds(context.Request, request);
+        var handOver = request.Redirect is not null && request.DeviceBindingHash is not null && !DeviceBinding.Holds(context.Request, request);
         var exchangeToken = handOver ? null : Secrets.NewUrlToken();
-        var verified = await requests.RunAsync(
-            lifecycle => lifecycle.VerifyAsync(request.Id, hash, seen, exchangeToken is null ? null : Secrets.Hash(exchangeToken)), context.RequestAborted);
+        var verified = await requests.RunEndAsync(
+            lifecycle => lifecycle.VerifyAsync(request, hash, exchangeToken is null ? null : Secrets.Hash(exchangeToken)), context.RequestAborted);
         if (verified is null)
         {
             var current = await ReloadAsync(db, request);

@@ -41,6 +41,12 @@ public interface IOutboxChannel<in TRow> where TRow : OutboxRow
     /// becomes <c>sent</c>, say).
     /// </summary>
     Task RecordedAsync(UnitOfWork work, TRow row, DeliveryResult result) => Task.CompletedTask;
+
+    /// <summary>
+    /// Whether <see cref="RecordedAsync"/> runs statements for this result. When it does not, the attempt is recorded as
+    /// tracked changes only (<see cref="Writes.RunChangesAsync"/>): one round trip on PostgreSQL.
+    /// </summary>
+    bool RecordingRunsStatements(TRow row, DeliveryResult result) => false;
 }
 
 /// <summary>
@@ -89,13 +95,17 @@ public sealed class OutboxEngine<TRow>(
         var channel = services.GetRequiredService<IOutboxChannel<TRow>>();
         var result = await channel.DeliverAsync(row, services, cancellationToken);
 
-        await writes.RunAsync(async work =>
+        async Task RecordAsync(UnitOfWork work)
         {
             work.Db.Attach(row);
             Record(row, result, work.Now, channel.Policy);
             work.Db.Add(row.Attempted(work.Now, result));
             await channel.RecordedAsync(work, row, result);
-        }, cancellationToken);
+        }
+
+        await (channel.RecordingRunsStatements(row, result)
+            ? writes.RunAsync(RecordAsync, cancellationToken)
+            : writes.RunChangesAsync(RecordAsync, cancellationToken));
         // Every delivery is a line at Debug; a retry or a give-up is worth an operator's eye.
         logger.Log(result.Outcome == DeliveryOutcome.Delivered ? LogLevel.Debug : LogLevel.Information,
             "{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);

@@ -26,9 +26,12 @@ public sealed class OutboxWriter(OutboxSignal signal)
             NextAttemptAt = work.Now,
         });
 
-    /// <summary>Queues a callback: <paramref name="payload"/> POSTed to <paramref name="url"/>, signed.</summary>
-    public void Callback(UnitOfWork work, Guid instanceId, Guid requestId, string url, string payload) =>
-        Add(work, new CallbackDelivery
+    /// <summary>Queues a callback made by <see cref="NewCallback"/>.</summary>
+    public void Queue(UnitOfWork work, CallbackDelivery callback) => Add(work, callback);
+
+    /// <summary>A callback row, not yet queued: <paramref name="payload"/> to be POSTed to <paramref name="url"/>, signed.</summary>
+    public static CallbackDelivery NewCallback(UnitOfWork work, Guid instanceId, Guid requestId, string url, string payload) =>
+        new()
         {
             Id = Guid.CreateVersion7(work.Now),
             InstanceId = instanceId,
@@ -38,7 +41,7 @@ public sealed class OutboxWriter(OutboxSignal signal)
             Status = OutboxStatuses.Pending,
             CreatedAt = work.Now,
             NextAttemptAt = work.Now,
-        });
+        };
 
     /// <summary>
     /// Wakes this process's waiters once <paramref name="work"/> commits even if it queued nothing: the link page's live

@@ -52,20 +52,22 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     }
 
     /// <summary>
-    /// Verify (SPEC 4.1, 4.2): by the holder of the current verification token, before expiry, while the device binding is
-    /// still the one the page showed; with the exchange token when this browser receives the redirect.
+    /// Verify (SPEC 4.1, 4.2) of <paramref name="seen"/>, the request as the page read it: by the holder of the current
+    /// verification token, before expiry, while the device binding is still the one the page showed; with the exchange
+    /// token when this browser receives the redirect. Run it with <see cref="RequestWork.RunEndAsync{T}"/>: on PostgreSQL
+    /// it is one statement with its callback.
     /// </summary>
-    public Task<OtpRequest?> VerifyAsync(Guid id, byte[] verificationTokenHash, byte[]? shownBinding, byte[]? exchangeTokenHash)
+    public Task<OtpRequest?> VerifyAsync(OtpRequest seen, byte[] verificationTokenHash, byte[]? exchangeTokenHash)
     {
         var now = Now;
         Set[] sets = exchangeTokenHash is null
             ? [new("verified_at", nameof(OtpRequest.VerifiedAt), now)]
             : [new("verified_at", nameof(OtpRequest.VerifiedAt), now), new("exchange_token_hash", nameof(OtpRequest.ExchangeTokenHash), exchangeTokenHash),
                 new("exchange_expires_at", nameof(OtpRequest.ExchangeExpiresAt), now + ExchangeLifetime)];
-        return EndAsync(id, OtpStatus.Verified, null,
+        return EndAsync(seen.Id, OtpStatus.Verified, null,
             "verification_token_hash = @token AND expires_at > @now AND device_binding_hash IS NOT DISTINCT FROM @shown",
-            [new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash), new("shown", nameof(OtpRequest.DeviceBindingHash), shownBinding)],
-            sets);
+            [new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash), new("shown", nameof(OtpRequest.DeviceBindingHash), seen.DeviceBindingHash)],
+            sets, seen);
     }
 
     /// <summary>
@@ -265,9 +267,15 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// <paramref name="status"/>, the reason and the end time, plus <paramref name="sets"/>, and queues its callback.
     /// One statement, <c>UPDATE ... RETURNING</c>, on both databases (SPEC 9: one round trip per state change). Returns
     /// the ended request, or null when another transition came first.
+    /// <para>
+    /// Given <paramref name="seen"/>, the request as the caller read it, on PostgreSQL the callback is inserted by the
+    /// same statement (a data-modifying <c>WITH</c>), built from <paramref name="seen"/> as the transition leaves it; the
+    /// transition then also requires every column the callback shows to be still as read, so the callback cannot differ
+    /// from the one the ended row would give. One round trip, no transaction: the unit can be of one statement.
+    /// </para>
     /// </summary>
     private async Task<OtpRequest?> EndAsync(
-        Guid id, OtpStatus status, string? reason, string? condition = null, Value[]? values = null, Set[]? sets = null)
+        Guid id, OtpStatus status, string? reason, string? condition = null, Value[]? values = null, Set[]? sets = null, OtpRequest? seen = null)
     {
         var sql = new System.Text.StringBuilder("UPDATE otp_requests SET status = @status, failed_reason = @reason, ended_at = @now");
         foreach (var set in sets ?? [])
@@ -289,6 +297,12 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         ];
         var parameters = Parameters([.. fixedValues, .. values ?? [], .. (sets ?? []).Select(set => new Value(set.Column, set.Property, set.Value))]);
 
+        var withCallback = seen is not null && Db.Database.IsNpgsql();
+        if (withCallback)
+        {
+            (sql, parameters) = WithCallback(sql, parameters, seen!, status, reason, sets ?? []);
+        }
+
         // Not composable (an UPDATE): EF Core runs it as it is and materialises the returned row, converters included.
         // Only column names and constants written here are spliced in; every value is a parameter.
         var ended = await Db.OtpRequests.FromSqlRaw(sql.ToString(), parameters).AsNoTracking().AsAsyncEnumerable().FirstOrDefaultAsync(Aborted);
@@ -297,7 +311,11 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
             return null;
         }
 
-        QueueCallback(ended);
+        if (!withCallback)
+        {
+            QueueCallback(ended);
+        }
+
         outbox.SignalAfterCommit(work);
         metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
         logger.LogDebug("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status.Name(), ended.FailedReason);
@@ -313,20 +331,73 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     private object[] Parameters(IEnumerable<Value> values) => [.. values.Select(v => Db.Parameter<OtpRequest>(v.Property, v.Name, v.Data))];
 
     /// <summary>
+    /// <paramref name="update"/> (<c>UPDATE ... RETURNING *</c>) as a PostgreSQL statement that also inserts the callback of
+    /// <paramref name="seen"/> ended so, when it ends it (see <see cref="EndAsync"/>).
+    /// </summary>
+    private (System.Text.StringBuilder Sql, object[] Parameters) WithCallback(
+        System.Text.StringBuilder update, object[] parameters, OtpRequest seen, OtpStatus status, string? reason, Set[] sets)
+    {
+        // What the callback shows of the request, besides what never changes (id, code, type, URLs), must be as read.
+        var unchanged = new List<(string Column, string Property, object? Value)>
+        {
+            ("chat_id", nameof(OtpRequest.ChatId), seen.ChatId), ("phone", nameof(OtpRequest.Phone), seen.Phone),
+            ("user_id", nameof(OtpRequest.UserId), seen.UserId),
+        };
+        var verifiedAt = seen.VerifiedAt;
+        if (sets.Any(set => set.Property == nameof(OtpRequest.VerifiedAt)))
+        {
+            verifiedAt = Now;
+        }
+        else
+        {
+            unchanged.Add(("verified_at", nameof(OtpRequest.VerifiedAt), seen.VerifiedAt));
+        }
+
+        var text = update.ToString();
+        var returning = text.LastIndexOf(" RETURNING *", StringComparison.Ordinal);
+        var sql = new System.Text.StringBuilder("WITH ended AS (").Append(text, 0, returning);
+        foreach (var (column, _, _) in unchanged)
+        {
+            sql.Append($" AND {column} IS NOT DISTINCT FROM @seen_{column}");
+        }
+
+        sql.Append(text, returning, text.Length - returning).Append(')');
+        parameters = [.. parameters, .. Parameters(unchanged.Select(u => new Value($"seen_{u.Column}", u.Property, u.Value)))];
+
+        if (CallbackOf(seen, status, reason, verifiedAt) is { } callback)
+        {
+            var (insert, insertParameters) = RowInserts.PostgresInsert(Db.Model, [callback], "ended", "callback_");
+            sql.Append(", queued AS (").Append(insert).Append(')');
+            parameters = [.. parameters, .. insertParameters];
+        }
+
+        return (sql.Append(" SELECT * FROM ended"), parameters);
+    }
+
+    /// <summary>
     /// The callback of a request that has just ended (SPEC 7): to <c>callback.success</c> when verified or validated, to
     /// <c>callback.failed</c> when failed or expired; nothing when the request has no such URL.
     /// </summary>
     private void QueueCallback(OtpRequest ended)
     {
-        var url = ended.Status is OtpStatus.Verified or OtpStatus.Validated ? ended.CallbackSuccess : ended.CallbackFailed;
+        if (CallbackOf(ended, ended.Status, ended.FailedReason, ended.VerifiedAt) is { } callback)
+        {
+            outbox.Queue(work, callback);
+        }
+    }
+
+    /// <summary>The callback row of <paramref name="request"/> once ended as <paramref name="status"/>, if it has a URL for it.</summary>
+    private CallbackDelivery? CallbackOf(OtpRequest request, OtpStatus status, string? reason, DateTimeOffset? verifiedAt)
+    {
+        var url = status is OtpStatus.Verified or OtpStatus.Validated ? request.CallbackSuccess : request.CallbackFailed;
         if (url is null)
         {
-            return;
+            return null;
         }
 
-        var payload = new CallbackPayload(ended.Id, ended.OtpType == OtpTypes.Link ? ended.Code : null, ended.ChatId, ended.Status.Name(),
-            ended.VerifiedAt, ended.Phone, ended.UserId, ended.OtpType, ended.FailedReason);
-        outbox.Callback(work, ended.InstanceId, ended.Id, url, JsonSerializer.Serialize(payload, ApiJson.Options));
+        var payload = new CallbackPayload(request.Id, request.OtpType == OtpTypes.Link ? request.Code : null, request.ChatId, status.Name(),
+            verifiedAt, request.Phone, request.UserId, request.OtpType, reason);
+        return OutboxWriter.NewCallback(work, request.InstanceId, request.Id, url, JsonSerializer.Serialize(payload, ApiJson.Options));
     }
 }
 
@@ -349,6 +420,14 @@ public sealed class RequestWork(Writes writes, OutboxWriter outbox, PasslineMetr
     /// <summary>A transition of one statement that queues nothing (exchange): see <see cref="Writes.RunStatementAsync{T}"/>.</summary>
     public Task<T> RunStatementAsync<T>(Func<RequestLifecycle, Task<T>> unit, CancellationToken cancellationToken) =>
         writes.RunAsync(work => unit(In(work)), oneStatement: true, cancellationToken);
+
+    /// <summary>
+    /// A transition of a request the caller has read, which it passes in (<see cref="RequestLifecycle.VerifyAsync"/>): on
+    /// PostgreSQL one statement with the callback it queues, so a unit of one statement (no <c>BEGIN</c>, no
+    /// <c>COMMIT</c>); in SQLite's single writer a unit like any other.
+    /// </summary>
+    public Task<T> RunEndAsync<T>(Func<RequestLifecycle, Task<T>> unit, CancellationToken cancellationToken) =>
+        writes.RunAsync(work => unit(In(work)), oneStatement: !writes.OneWriter, cancellationToken);
 
     /// <summary>The lifecycle inside a unit of work that another room runs (the outbox recording an attempt, say).</summary>
     public RequestLifecycle In(UnitOfWork work) => new(work, outbox, metrics, logger);

@@ -55,7 +55,7 @@ public static class RowInserts
                         await using var command = connection.CreateCommand();
                         command.CommandText = statement.UnnestSql;
                         command.Transaction = transaction;
-                        statement.BindArrays(command.Parameters, rows);
+                        command.Parameters.AddRange(statement.Arrays(rows));
                         await command.ExecuteNonQueryAsync(cancellationToken);
                     }
                     finally
@@ -100,8 +100,20 @@ public static class RowInserts
         }
     }
 
+    /// <summary>
+    /// PostgreSQL: the <c>INSERT</c> of <paramref name="rows"/> as a part of a larger statement (a data-modifying
+    /// <c>WITH</c>), inserted only if <paramref name="onlyWith"/> (a name that <c>WITH</c> defines) holds a row; the
+    /// parameters are named <c>@{prefix}N</c>.
+    /// </summary>
+    public static (string Sql, NpgsqlParameter[] Parameters) PostgresInsert<T>(IModel model, IReadOnlyList<T> rows, string onlyWith, string prefix)
+        where T : class
+    {
+        var statement = Statements.GetOrAdd((model, typeof(T)), key => Statement.Build(key.Item1, key.Item2));
+        return (statement.UnnestSqlFrom(prefix, $"{onlyWith}, "), statement.Arrays(rows, prefix));
+    }
+
     /// <param name="StoredType">The CLR type of <see cref="Stored"/>, nullable where the column is: its arrays' element type.</param>
-    private sealed record Column(string Name, string Parameter, RelationalTypeMapping Mapping, Func<object, object?> Value, Type StoredType)
+    private sealed record Column(string Name, RelationalTypeMapping Mapping, Func<object, object?> Value, Type StoredType)
     {
         /// <summary>The column's value in <paramref name="row"/> as the database stores it (after the value converter).</summary>
         public object? Stored(object row)
@@ -118,7 +130,7 @@ public static class RowInserts
         }
     }
 
-    private sealed class Statement(string table, string sql, string unnestSql, Column[] columns)
+    private sealed class Statement(string table, string sql, string names, Column[] columns)
     {
         public string Table => table;
 
@@ -126,7 +138,18 @@ public static class RowInserts
         public string Sql => sql;
 
         /// <summary>The PostgreSQL form: every column's values as one array, the rows unnested from them.</summary>
-        public string UnnestSql => unnestSql;
+        public string UnnestSql { get; } = Unnest(table, names, columns, "p", "");
+
+        /// <summary>
+        /// <see cref="UnnestSql"/> with the parameters named <c>@{prefix}N</c> and the rows taken only for each row of
+        /// <paramref name="from"/> (a list of names ending with a comma, or nothing).
+        /// </summary>
+        public string UnnestSqlFrom(string prefix, string from) => Unnest(table, names, columns, prefix, from);
+
+        // Each array cast to its column's type, so that text arrays land in varchar columns and the statement's types
+        // are fixed whatever values a batch holds.
+        private static string Unnest(string table, string names, Column[] columns, string prefix, string from) =>
+            $"INSERT INTO \"{table}\" ({names}) SELECT u.* FROM {from}unnest({string.Join(", ", columns.Select((c, i) => $"@{prefix}{i}::{c.Mapping.StoreType}[]"))}) AS u";
 
         public static Statement Build(IModel model, Type clrType)
         {
@@ -142,26 +165,23 @@ public static class RowInserts
                 }
 
                 var mapping = property.GetRelationalTypeMapping();
-                columns.Add(new Column(property.GetColumnName(table)!, $"@p{columns.Count}", mapping, property.GetGetter().GetClrValueUsingContainingEntity,
+                columns.Add(new Column(property.GetColumnName(table)!, mapping, property.GetGetter().GetClrValueUsingContainingEntity,
                     Column.StoredTypeOf(mapping, property.IsNullable)));
             }
 
             var names = string.Join(", ", columns.Select(c => $"\"{c.Name}\""));
             // SQLite's values are numbered: the column's position is its parameter's index.
             var values = string.Join(", ", columns.Select((_, i) => $"?{i + 1}"));
-            // Each array cast to its column's type, so that text arrays land in varchar columns and the statement's types
-            // are fixed whatever values a batch holds.
-            var arrays = string.Join(", ", columns.Select(c => $"{c.Parameter}::{c.Mapping.StoreType}[]"));
-            return new Statement(
-                table.Name,
-                $"INSERT INTO \"{table.Name}\" ({names}) VALUES ({values})",
-                $"INSERT INTO \"{table.Name}\" ({names}) SELECT * FROM unnest({arrays})",
-                [.. columns]);
+            return new Statement(table.Name, $"INSERT INTO \"{table.Name}\" ({names}) VALUES ({values})", names, [.. columns]);
         }
 
-        /// <summary>Adds one array parameter per column, holding the stored values of <paramref name="rows"/> in order.</summary>
-        public void BindArrays<T>(DbParameterCollection parameters, IReadOnlyList<T> rows) where T : class
+        /// <summary>
+        /// One array parameter per column, <c>@{prefix}N</c> for the Nth, holding the stored values of
+        /// <paramref name="rows"/> in order.
+        /// </summary>
+        public NpgsqlParameter[] Arrays<T>(IReadOnlyList<T> rows, string prefix = "p") where T : class
         {
+            var parameters = new NpgsqlParameter[columns.Length];
             for (var c = 0; c < columns.Length; c++)
             {
                 var values = Array.CreateInstance(columns[c].StoredType, rows.Count);
@@ -170,8 +190,10 @@ public static class RowInserts
                     values.SetValue(columns[c].Stored(rows[r]), r);
                 }
 
-                parameters.Add(new NpgsqlParameter(columns[c].Parameter, values));
+                parameters[c] = new NpgsqlParameter($"{prefix}{c}", values);
             }
+
+            return parameters;
         }
 
         /// <summary>

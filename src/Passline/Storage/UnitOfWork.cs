@@ -55,6 +55,19 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         RunAsync(unit, oneStatement: false, cancellationToken);
 
     /// <summary>
+    /// A unit that only changes what its context tracks (attaches and modifies rows, adds new ones) and runs no statement
+    /// of its own: the changes are saved together at its end. On PostgreSQL they go as one batch without <c>BEGIN</c> and
+    /// <c>COMMIT</c> around it, one round trip instead of three: the server runs a batch as one implicit transaction,
+    /// all or nothing. In SQLite's writer it is a unit like any other.
+    /// </summary>
+    public Task RunChangesAsync(Func<UnitOfWork, Task> changes, CancellationToken cancellationToken) =>
+        RunAsync(async work =>
+        {
+            await changes(work);
+            return true;
+        }, Kind.Changes, cancellationToken);
+
+    /// <summary>
     /// A unit of one statement, atomic by itself (an insert, an upsert, a claim). In SQLite's writer it runs without a
     /// savepoint of its own, which would cost more than the statement: SQLite undoes a statement that fails by itself.
     /// On PostgreSQL it runs without a transaction around it (it commits by itself).
@@ -66,13 +79,29 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
     /// Runs <paramref name="unit"/>; with <paramref name="oneStatement"/>, a unit that writes with one statement and adds
     /// nothing to save (see <see cref="RunStatementAsync{T}"/>).
     /// </summary>
-    public async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken)
+    public Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken) =>
+        RunAsync(unit, oneStatement ? Kind.Statement : Kind.Transaction, cancellationToken);
+
+    /// <summary>What a unit does, which decides how little it needs around it.</summary>
+    private enum Kind
+    {
+        /// <summary>Anything: reads, statements, tracked changes; a transaction around it all.</summary>
+        Transaction,
+
+        /// <summary>One statement, atomic by itself (<see cref="RunStatementAsync{T}"/>).</summary>
+        Statement,
+
+        /// <summary>Tracked changes only, saved in one batch (<see cref="RunChangesAsync"/>).</summary>
+        Changes,
+    }
+
+    private async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, Kind kind, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await RunOnceAsync(unit, oneStatement, cancellationToken);
+                return await RunOnceAsync(unit, kind, cancellationToken);
             }
             catch (Exception e) when (attempt < TransientRetries.Length && DbErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
@@ -84,20 +113,32 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         }
     }
 
-    private async Task<T> RunOnceAsync<T>(Func<UnitOfWork, Task<T>> unit, bool oneStatement, CancellationToken cancellationToken)
+    private async Task<T> RunOnceAsync<T>(Func<UnitOfWork, Task<T>> unit, Kind kind, CancellationToken cancellationToken)
     {
         if (sqlite is not null)
         {
-            return (T)(await sqlite.RunAsync(async work => await unit(work), oneStatement, cancellationToken))!;
+            return (T)(await sqlite.RunAsync(async work => await unit(work), kind == Kind.Statement, cancellationToken))!;
         }
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
         var work = new UnitOfWork(db, time.GetUtcNow(), cancellationToken);
-        if (oneStatement)
+        if (kind == Kind.Statement)
         {
             // One statement commits by itself: no BEGIN, no COMMIT, one round trip fewer.
             var result = await unit(work);
+            Saved(db);
+            work.Committed();
+            return result;
+        }
+
+        if (kind == Kind.Changes)
+        {
+            // EF Core sends the changes as one batch; without a transaction of its own around it, the server's implicit
+            // one makes the batch atomic.
+            db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
+            var result = await unit(work);
+            await db.SaveChangesAsync(cancellationToken);
             work.Committed();
             return result;
         }
@@ -109,6 +150,15 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
             await transaction.CommitAsync(cancellationToken);
             work.Committed();
             return result;
+        }
+    }
+
+    /// <summary>A unit of one statement has nothing left to save: a change it made to its context would be lost.</summary>
+    internal static void Saved(PasslineDb db)
+    {
+        if (db.ChangeTracker.HasChanges())
+        {
+            throw new InvalidOperationException("A unit of one statement left changes unsaved; run it as a unit of work.");
         }
     }
 
@@ -364,11 +414,14 @@ public sealed class SqliteWriter(
             try
             {
                 job.Result = await job.Unit(job.Work);
+                Writes.Saved(db);
                 return true;
             }
-            catch (Exception e) when (DbErrors.IsStatementOnly(e))
+            catch (Exception e) when (DbErrors.IsStatementOnly(e) || e is InvalidOperationException)
             {
-                // A constraint failed: SQLite undid the statement, the transaction goes on.
+                // A constraint failed: SQLite undid the statement, the transaction goes on. Or the unit was no statement
+                // unit (Writes.Saved): it fails alone, as it would on PostgreSQL.
+                db.ChangeTracker.Clear();
                 job.Done.TrySetException(e);
                 return false;
             }

@@ -115,4 +115,51 @@ public sealed class WritesTests(AppFixture fixture) : IClassFixture<AppFixture>
 
         Assert.Equal(["committed"], ran);
     }
+
+    [Fact]
+    public async Task AChangesUnitSavesAllOrNothing()
+    {
+        // On PostgreSQL such a unit is one batch without BEGIN and COMMIT: only the batch's implicit transaction keeps the
+        // first insert from staying when the second breaks the open-code unique index.
+        var instance = await App.CreateInstanceAsync();
+        var writes = App.Services.GetRequiredService<Writes>();
+        var now = DateTimeOffset.UtcNow;
+        var code = LinkCodes.New();
+        OtpRequest Request(string name) => new()
+        {
+            Id = Guid.CreateVersion7(now),
+            InstanceId = instance.Id,
+            OtpType = OtpTypes.Link,
+            Code = code,
+            Name = name,
+            CreatedAt = now,
+            ExpiresAt = now.AddMinutes(30),
+        };
+
+        await Assert.ThrowsAsync<DbUpdateException>(() => writes.RunChangesAsync(work =>
+        {
+            work.Db.OtpRequests.AddRange(Request("first"), Request("second"));
+            return Task.CompletedTask;
+        }, CancellationToken.None));
+        Assert.Equal(0, await App.WithDbAsync(db => db.OtpRequests.CountAsync(r => r.InstanceId == instance.Id)));
+
+        // A unit that breaks nothing saves an update and an insert together.
+        var first = Request("first");
+        await writes.RunChangesAsync(work =>
+        {
+            work.Db.OtpRequests.Add(first);
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        await writes.RunChangesAsync(work =>
+        {
+            work.Db.OtpRequests.Attach(first);
+            first.Name = "renamed";
+            var other = Request("other");
+            other.Code = LinkCodes.New();
+            work.Db.OtpRequests.Add(other);
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        Assert.Equal(["other", "renamed"], await App.WithDbAsync(db =>
+            db.OtpRequests.Where(r => r.InstanceId == instance.Id).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync()));
+    }
 }
