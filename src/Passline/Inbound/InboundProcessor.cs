@@ -30,7 +30,13 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         InboundMessage record;
         try
         {
-            record = await requests.RunAsync(lifecycle => RecordAndMatchAsync(lifecycle, instance, message, urls.Base(request)), cancellationToken);
+            // On PostgreSQL the usual case first, in one statement; whatever else happens, in a unit of work.
+            record = await requests.RunEndAsync<InboundMessage?>(
+                    async lifecycle => lifecycle.Db.Database.IsNpgsql()
+                        ? await MatchInOneStatementAsync(lifecycle, instance, message, urls.Base(request))
+                        : await RecordAndMatchAsync(lifecycle, instance, message, urls.Base(request)),
+                    cancellationToken)
+                ?? await requests.RunAsync(lifecycle => RecordAndMatchAsync(lifecycle, instance, message, urls.Base(request)), cancellationToken);
         }
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {
@@ -44,20 +50,63 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         return record.Outcome;
     }
 
+    /// <summary>
+    /// PostgreSQL, the usual case as one statement (<see cref="RequestLifecycle.ReceiveCodeWithReplyAsync"/>): a code of an
+    /// open request from an allowed sender, within the chat's limit. Null, with nothing written, for anything else.
+    /// </summary>
+    private async Task<InboundMessage?> MatchInOneStatementAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, string publicBase)
+    {
+        var codes = BracketedCodes(message.Text!);
+        if (codes.Count == 0 || await IsOverLimitAsync(lifecycle, instance, message))
+        {
+            return null;
+        }
+
+        var request = await OpenRequestAsync(lifecycle.Db, instance, codes);
+        if (request is null || lifecycle.Now >= request.ExpiresAt || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
+        {
+            return null;
+        }
+
+        var record = NewRecord(lifecycle, instance, message);
+        record.RequestId = request.Id;
+        record.Outcome = InboundOutcomes.Matched;
+        var token = Secrets.NewUrlToken();
+        var link = $"{publicBase}/v/{token}";
+        var reply = Outbox.OutboxWriter.NewMessage(lifecycle.Work, instance.Id, request.Id, message.ChatId,
+            RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link), link: link);
+        return await lifecycle.ReceiveCodeWithReplyAsync(request, message.ChatId, message.Phone, message.UserId, Secrets.Hash(token), reply, record)
+            ? record
+            : null;
+    }
+
+    private static InboundMessage NewRecord(RequestLifecycle lifecycle, Instance instance, IncomingMessage message) => new()
+    {
+        InstanceId = instance.Id,
+        ProviderMessageId = message.ProviderMessageId,
+        ChatId = message.ChatId,
+        ReceivedAt = lifecycle.Now,
+        Outcome = InboundOutcomes.NoCode,
+    };
+
+    private async Task<bool> IsOverLimitAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message)
+    {
+        var since = lifecycle.Now.AddMinutes(-1);
+        return await lifecycle.Db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since)
+            >= limits.Value.InboundPerChatPerMinute;
+    }
+
+    /// <summary>The open link request with one of <paramref name="codes"/>, from its partial index.</summary>
+    private static Task<OtpRequest?> OpenRequestAsync(PasslineDb db, Instance instance, List<string> codes) =>
+        db.OtpRequests.AsNoTracking()
+            .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status == OtpStatus.Pending && codes.Contains(r.Code))
+            .FirstOrDefaultAsync();
+
     private async Task<InboundMessage> RecordAndMatchAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, string publicBase)
     {
         var db = lifecycle.Db;
-        var record = new InboundMessage
-        {
-            InstanceId = instance.Id,
-            ProviderMessageId = message.ProviderMessageId,
-            ChatId = message.ChatId,
-            ReceivedAt = lifecycle.Now,
-            Outcome = InboundOutcomes.NoCode,
-        };
-        var since = lifecycle.Now.AddMinutes(-1);
-        var recent = await db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since);
-        record.Outcome = recent >= limits.Value.InboundPerChatPerMinute
+        var record = NewRecord(lifecycle, instance, message);
+        record.Outcome = await IsOverLimitAsync(lifecycle, instance, message)
             ? InboundOutcomes.RateLimited
             : await MatchAsync(lifecycle, instance, message, record, publicBase);
 
@@ -77,9 +126,7 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
 
         var db = lifecycle.Db;
         // The open request with the code, else the latest ended one: each read serves from its own partial index.
-        var request = await db.OtpRequests.AsNoTracking()
-                .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status == OtpStatus.Pending && codes.Contains(r.Code))
-                .FirstOrDefaultAsync()
+        var request = await OpenRequestAsync(db, instance, codes)
             ?? await db.OtpRequests.AsNoTracking()
                 .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status != OtpStatus.Pending && codes.Contains(r.Code))
                 .OrderByDescending(r => r.CreatedAt)

@@ -11,7 +11,12 @@ public sealed class OutboxWriter(OutboxSignal signal)
     /// <summary>Queues a WhatsApp message to <paramref name="chatId"/>.</summary>
     /// <param name="link">The verification URL in <paramref name="text"/>, for a success message that may go as a button.</param>
     public void Send(UnitOfWork work, Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null, string? link = null) =>
-        Add(work, new OutboundMessage
+        Add(work, NewMessage(work, instanceId, requestId, chatId, text, kind, code, link));
+
+    /// <summary>A message row as <see cref="Send"/> queues it, not yet queued.</summary>
+    public static OutboundMessage NewMessage(
+        UnitOfWork work, Guid instanceId, Guid? requestId, string chatId, string text, string kind = OutboundKinds.Text, string? code = null, string? link = null) =>
+        new()
         {
             Id = Guid.CreateVersion7(work.Now),
             InstanceId = instanceId,
@@ -24,7 +29,7 @@ public sealed class OutboxWriter(OutboxSignal signal)
             Status = OutboxStatuses.Pending,
             CreatedAt = work.Now,
             NextAttemptAt = work.Now,
-        });
+        };
 
     /// <summary>Queues a callback made by <see cref="NewCallback"/>.</summary>
     public void Queue(UnitOfWork work, CallbackDelivery callback) => Add(work, callback);

@@ -20,6 +20,8 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
 
     public PasslineDb Db => work.Db;
 
+    public UnitOfWork Work => work;
+
     public DateTimeOffset Now => work.Now;
 
     private CancellationToken Aborted => work.Aborted;
@@ -49,6 +51,66 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
                 .SetProperty(r => r.MessageReceivedAt, now)
                 .SetProperty(r => r.VerificationTokenHash, verificationTokenHash), Aborted);
         return rows == 1;
+    }
+
+    /// <summary>
+    /// PostgreSQL: <see cref="ReceiveCodeAsync"/> as one statement that also inserts the reply it answers with and the
+    /// inbound message's record, when the request matches (a data-modifying <c>WITH</c>); a unit of one statement
+    /// (<see cref="RequestWork.RunEndAsync{T}"/>) then needs no transaction. False, and nothing written, when it did not
+    /// match. A redelivered message breaks the record's unique key and fails the whole statement
+    /// (a <see cref="DbUpdateException"/>, as from <c>SaveChanges</c>).
+    /// </summary>
+    public async Task<bool> ReceiveCodeWithReplyAsync(
+        OtpRequest request, string chatId, string? phone, string? userId, byte[] verificationTokenHash, OutboundMessage reply, Inbound.InboundMessage record)
+    {
+        var sql = new System.Text.StringBuilder($"""
+            WITH matched AS (
+              UPDATE otp_requests SET chat_id = @chat_id, phone = @phone, user_id = @user_id, message_received_at = @now, verification_token_hash = @token
+              WHERE id = @id AND status = '{OtpStatus.Pending.Name()}' AND expires_at > @now AND bound_chat_id IS NOT DISTINCT FROM @bound
+              RETURNING id)
+            """);
+        List<object> parameters =
+        [
+            .. Parameters([
+                new("chat_id", nameof(OtpRequest.ChatId), chatId), new("phone", nameof(OtpRequest.Phone), phone),
+                new("user_id", nameof(OtpRequest.UserId), userId), new("now", nameof(OtpRequest.MessageReceivedAt), Now),
+                new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash), new("id", nameof(OtpRequest.Id), request.Id),
+                new("bound", nameof(OtpRequest.BoundChatId), request.BoundChatId)]),
+        ];
+        foreach (var (name, (insert, values)) in new[]
+        {
+            ("reply", RowInserts.PostgresInsert(Db.Model, [reply], "matched", "reply_")),
+            ("record", RowInserts.PostgresInsert(Db.Model, [record], "matched", "record_")),
+        })
+        {
+            sql.Append($", {name} AS ({insert})");
+            parameters.AddRange(values);
+        }
+
+        sql.Append(" SELECT count(*)::int FROM matched");
+        var connection = Db.Database.GetDbConnection();
+        await Db.Database.OpenConnectionAsync(Aborted);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql.ToString();
+            command.Parameters.AddRange(parameters.ToArray());
+            if ((int)(await command.ExecuteScalarAsync(Aborted))! == 0)
+            {
+                return false;
+            }
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new DbUpdateException("Matching an inbound message failed.", e);
+        }
+        finally
+        {
+            await Db.Database.CloseConnectionAsync();
+        }
+
+        outbox.SignalAfterCommit(work);
+        return true;
     }
 
     /// <summary>
