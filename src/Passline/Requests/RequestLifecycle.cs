@@ -484,9 +484,10 @@ public sealed class RequestWork(Writes writes, OutboxWriter outbox, PasslineMetr
         writes.RunAsync(work => unit(In(work)), oneStatement: true, cancellationToken);
 
     /// <summary>
-    /// A transition of a request the caller has read, which it passes in (<see cref="RequestLifecycle.VerifyAsync"/>): on
-    /// PostgreSQL one statement with the callback it queues, so a unit of one statement (no <c>BEGIN</c>, no
-    /// <c>COMMIT</c>); in SQLite's single writer a unit like any other.
+    /// A transition that writes, on PostgreSQL, with one statement together with what it queues
+    /// (<see cref="RequestLifecycle.VerifyAsync"/>, <see cref="RequestLifecycle.ReceiveCodeWithReplyAsync"/>), after reads
+    /// that need no transaction: there a unit of one statement (no <c>BEGIN</c>, no <c>COMMIT</c>); in SQLite's single
+    /// writer a unit like any other.
     /// </summary>
     public Task<T> RunEndAsync<T>(Func<RequestLifecycle, Task<T>> unit, CancellationToken cancellationToken) =>
         writes.RunAsync(work => unit(In(work)), oneStatement: !writes.OneWriter, cancellationToken);
