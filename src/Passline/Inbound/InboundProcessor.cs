@@ -57,13 +57,19 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
     private async Task<InboundMessage?> MatchInOneStatementAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, string publicBase)
     {
         var codes = BracketedCodes(message.Text!);
-        if (codes.Count == 0 || await IsOverLimitAsync(lifecycle, instance, message))
+        if (codes.Count == 0)
         {
             return null;
         }
 
-        var request = await OpenRequestAsync(lifecycle.Db, instance, codes);
-        if (request is null || lifecycle.Now >= request.ExpiresAt || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
+        // The open request and the chat's recent messages in one query.
+        var db = lifecycle.Db;
+        var since = lifecycle.Now.AddMinutes(-1);
+        var found = await OpenRequests(db, instance, codes)
+            .Select(r => new { Request = r, Recent = db.Set<InboundMessage>().Count(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since) })
+            .FirstOrDefaultAsync();
+        if (found is not { Request: var request } || found.Recent >= limits.Value.InboundPerChatPerMinute || lifecycle.Now >= request.ExpiresAt
+            || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
         {
             return null;
         }
@@ -96,11 +102,10 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
             >= limits.Value.InboundPerChatPerMinute;
     }
 
-    /// <summary>The open link request with one of <paramref name="codes"/>, from its partial index.</summary>
-    private static Task<OtpRequest?> OpenRequestAsync(PasslineDb db, Instance instance, List<string> codes) =>
+    /// <summary>The open link requests with one of <paramref name="codes"/> (at most one: a unique partial index).</summary>
+    private static IQueryable<OtpRequest> OpenRequests(PasslineDb db, Instance instance, List<string> codes) =>
         db.OtpRequests.AsNoTracking()
-            .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status == OtpStatus.Pending && codes.Contains(r.Code))
-            .FirstOrDefaultAsync();
+            .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status == OtpStatus.Pending && codes.Contains(r.Code));
 
     private async Task<InboundMessage> RecordAndMatchAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, string publicBase)
     {
@@ -126,7 +131,7 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
 
         var db = lifecycle.Db;
         // The open request with the code, else the latest ended one: each read serves from its own partial index.
-        var request = await OpenRequestAsync(db, instance, codes)
+        var request = await OpenRequests(db, instance, codes).FirstOrDefaultAsync()
             ?? await db.OtpRequests.AsNoTracking()
                 .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status != OtpStatus.Pending && codes.Contains(r.Code))
                 .OrderByDescending(r => r.CreatedAt)
