@@ -77,14 +77,23 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         var record = NewRecord(lifecycle, instance, message);
         record.RequestId = request.Id;
         record.Outcome = InboundOutcomes.Matched;
-        var token = Secrets.NewUrlToken();
-        var link = $"{publicBase}/v/{token}";
-        var reply = Outbox.OutboxWriter.NewMessage(lifecycle.Work, instance.Id, request.Id, message.ChatId,
-            RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link), link: link);
+        var (token, link) = NewVerificationLink(publicBase);
+        var reply = Outbox.OutboxWriter.NewMessage(lifecycle.Work, instance.Id, request.Id, message.ChatId, SuccessText(request, link), link: link);
         return await lifecycle.ReceiveCodeWithReplyAsync(request, message.ChatId, message.Phone, message.UserId, Secrets.Hash(token), reply, record)
             ? record
             : null;
     }
+
+    /// <summary>A fresh verification token and the page's URL that carries it (SPEC 4.1).</summary>
+    private static (string Token, string Link) NewVerificationLink(string publicBase)
+    {
+        var token = Secrets.NewUrlToken();
+        return (token, $"{publicBase}/v/{token}");
+    }
+
+    /// <summary>The reply to a matched code: the request's success message, else the default, with the link.</summary>
+    private static string SuccessText(OtpRequest request, string link) =>
+        RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link);
 
     private static InboundMessage NewRecord(RequestLifecycle lifecycle, Instance instance, IncomingMessage message) => new()
     {
@@ -167,11 +176,10 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
             }
             else
             {
-                var token = Secrets.NewUrlToken();
+                var (token, link) = NewVerificationLink(publicBase);
                 if (await lifecycle.ReceiveCodeAsync(request.Id, request.BoundChatId, message.ChatId, message.Phone, message.UserId, Secrets.Hash(token)))
                 {
-                    var link = $"{publicBase}/v/{token}";
-                    lifecycle.Send(instance.Id, request.Id, message.ChatId, RequestLifecycle.Fill(request, request.SuccessMessage ?? MessageTemplates.Success, link), link: link);
+                    lifecycle.Send(instance.Id, request.Id, message.ChatId, SuccessText(request, link), link: link);
                     return InboundOutcomes.Matched;
                 }
             }

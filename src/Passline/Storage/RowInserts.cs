@@ -41,7 +41,7 @@ public static class RowInserts
                 return;
             }
 
-            var statement = Statements.GetOrAdd((db.Model, typeof(T)), key => Statement.Build(key.Item1, key.Item2));
+            var statement = StatementFor<T>(db.Model);
             var connection = db.Database.GetDbConnection();
             var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
             try
@@ -108,9 +108,13 @@ public static class RowInserts
     public static (string Sql, NpgsqlParameter[] Parameters) PostgresInsert<T>(IModel model, IReadOnlyList<T> rows, string onlyWith, string prefix)
         where T : class
     {
-        var statement = Statements.GetOrAdd((model, typeof(T)), key => Statement.Build(key.Item1, key.Item2));
+        var statement = StatementFor<T>(model);
         return (statement.UnnestSqlFrom(prefix, $"{onlyWith}, "), statement.Arrays(rows, prefix));
     }
+
+    /// <summary>The statements of <typeparamref name="T"/>, built once per model from its mapping.</summary>
+    private static Statement StatementFor<T>(IModel model) =>
+        Statements.GetOrAdd((model, typeof(T)), key => Statement.Build(key.Item1, key.Item2));
 
     /// <param name="StoredType">The CLR type of <see cref="Stored"/>, nullable where the column is: its arrays' element type.</param>
     private sealed record Column(string Name, RelationalTypeMapping Mapping, Func<object, object?> Value, Type StoredType)

@@ -158,9 +158,11 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
     {
         if (db.ChangeTracker.HasChanges())
         {
-            throw new InvalidOperationException("A unit of one statement left changes unsaved; run it as a unit of work.");
+            throw Unsaved();
         }
     }
+
+    internal static InvalidOperationException Unsaved() => new("A unit of one statement left changes unsaved; run it as a unit of work.");
 
     /// <summary>
     /// The writes of a command (<c>purge</c>): commands run without the hosted services, so without SQLite's single writer;
@@ -414,17 +416,23 @@ public sealed class SqliteWriter(
             try
             {
                 job.Result = await job.Unit(job.Work);
-                Writes.Saved(db);
-                return true;
             }
-            catch (Exception e) when (DbErrors.IsStatementOnly(e) || e is InvalidOperationException)
+            catch (Exception e) when (DbErrors.IsStatementOnly(e))
             {
-                // A constraint failed: SQLite undid the statement, the transaction goes on. Or the unit was no statement
-                // unit (Writes.Saved): it fails alone, as it would on PostgreSQL.
-                db.ChangeTracker.Clear();
+                // A constraint failed: SQLite undid the statement, the transaction goes on.
                 job.Done.TrySetException(e);
                 return false;
             }
+
+            if (db.ChangeTracker.HasChanges())
+            {
+                // Not a unit of one statement after all (Writes.Saved): it fails alone, as it would on PostgreSQL.
+                db.ChangeTracker.Clear();
+                job.Done.TrySetException(Writes.Unsaved());
+                return false;
+            }
+
+            return true;
         }
 
         await transaction.CreateSavepointAsync("unit");
