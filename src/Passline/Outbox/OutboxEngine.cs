@@ -94,10 +94,24 @@ public sealed class OutboxEngine<TRow>(
     {
         var channel = services.GetRequiredService<IOutboxChannel<TRow>>();
         var result = await channel.DeliverAsync(row, services, cancellationToken);
+        var attempts = row.Attempts + 1;
+        var runs = 0;
 
+        // Writes runs the unit again after a passing database failure, on the row object the failed run already changed:
+        // the attempt count is set, not incremented, and a repeated run writes the whole row as the attempt leaves it (only
+        // what differs from the row in memory would be nothing).
         async Task RecordAsync(UnitOfWork work)
         {
-            work.Db.Attach(row);
+            if (runs++ == 0)
+            {
+                work.Db.Attach(row);
+            }
+            else
+            {
+                work.Db.Update(row);
+            }
+
+            row.Attempts = attempts;
             Record(row, result, work.Now, channel.Policy);
             work.Db.Add(row.Attempted(work.Now, result));
             await channel.RecordedAsync(work, row, result);
@@ -113,7 +127,6 @@ public sealed class OutboxEngine<TRow>(
 
     private void Record(TRow row, DeliveryResult result, DateTimeOffset now, OutboxPolicy policy)
     {
-        row.Attempts++;
         row.LockedUntil = null;
         row.LastError = result.Error;
         switch (result.Outcome)

@@ -31,13 +31,11 @@ public static class StorageServices
 
         if (provider == "postgres")
         {
-            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) =>
-                QuietFailures(ConfigurePostgres(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>())));
+            services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) => Common(ConfigurePostgres(o, connectionString), services));
         }
         else
         {
-            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) =>
-                QuietFailures(ConfigureSqlite(o, connectionString).UseSecretBox(services.GetRequiredService<SecretBox>())));
+            services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) => Common(ConfigureSqlite(o, connectionString), services));
         }
 
         if (provider == "postgres")
@@ -49,8 +47,7 @@ public static class StorageServices
         {
             services.AddSingleton(services => new SqliteWriter(
                 connectionString,
-                connection => (DbContextOptions<SqlitePasslineDb>)QuietFailures(ConfigureSqlite(new DbContextOptionsBuilder<SqlitePasslineDb>(), connection)
-                    .UseSecretBox(services.GetRequiredService<SecretBox>())).Options,
+                connection => (DbContextOptions<SqlitePasslineDb>)Common(ConfigureSqlite(new DbContextOptionsBuilder<SqlitePasslineDb>(), connection), services).Options,
                 services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SqliteWriter>>()));
             services.AddHostedService(services => services.GetRequiredService<SqliteWriter>());
             services.AddSingleton<Writes>();
@@ -59,6 +56,14 @@ public static class StorageServices
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
+
+    /// <summary>
+    /// What every context of Passline's has on either database: encrypted columns, quiet failures, and the interceptors
+    /// registered in the container (Passline registers none; tests use one to make the database fail on cue).
+    /// </summary>
+    private static DbContextOptionsBuilder Common(DbContextOptionsBuilder options, IServiceProvider services) =>
+        QuietFailures(options.UseSecretBox(services.GetRequiredService<SecretBox>()))
+            .AddInterceptors(services.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>());
 
     /// <summary>
     /// A failed command or save is its caller's to judge: a unique violation is how a redelivered webhook or a lost race

@@ -133,6 +133,30 @@ public sealed class CallbackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACallbackWhoseRecordingMeetsAPassingDatabaseFailureIsStillDeliveredOnce()
+    {
+        // Recording the delivery fails once, as a dropped connection would; the unit of work runs again from its start
+        // and must still mark the callback delivered, or it goes again when its lease runs out.
+        var failing = new FailingCommands("callback_attempts");
+        await using var flaky = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Callbacks:AllowPrivateNetworks"] = "true" },
+            services => services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(failing));
+        var instance = await flaky.CreateInstanceAsync(name: "Acme");
+        var link = await GenerateAsync(instance, $$$"""{"callback": {"failed": "{{{Url("/failed")}}}"}}""");
+        await new PasslineClient(flaky.Client(), instance.Id, instance.Token).CancelAsync(link.Uuid);
+
+        await receiver.WaitForAsync(1);
+        await Eventually.TrueAsync(async () => await flaky.WithDbAsync(db => db.CallbackAttempts.CountAsync()) == 1, "the attempt to be recorded");
+        var delivery = await flaky.WithDbAsync(db => db.CallbackDeliveries.AsNoTracking().SingleAsync(d => d.RequestId == link.Uuid));
+        Assert.Equal(1, failing.Failed);
+        Assert.Equal(("delivered", 1, (DateTimeOffset?)null), (delivery.Status, delivery.Attempts, delivery.LockedUntil));
+
+        // Well past the claim's lease: nothing goes again.
+        flaky.Time.Advance(TimeSpan.FromMinutes(5));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
     public async Task CallbackIsRetriedUntilReceiverRecovers()
     {
         receiver.Then(new Answer(503), new Answer(500), new Answer(404), new Answer(502));

@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Passline.Outbox;
 using Passline.Tests.Infrastructure;
 using static Passline.Tests.Infrastructure.LinkFlow;
@@ -50,6 +52,28 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime
 
     private Task<List<Passline.Outbox.OutboundAttempt>> AttemptsAsync(Guid messageId) =>
         app.WithDbAsync(db => db.OutboundAttempts.AsNoTracking().Where(a => a.MessageId == messageId).OrderBy(a => a.Id).ToListAsync());
+
+    [Fact]
+    public async Task AnAttemptRecordedAfterAPassingDatabaseFailureCountsOnce()
+    {
+        // Recording the first attempt fails once, as a dropped connection would; the unit of work runs again from its start.
+        var failing = new FailingCommands("outbound_attempts");
+        await using var flaky = new PasslineApp(database, services: services => services.AddSingleton<IInterceptor>(failing));
+        waha.Then(new Answer(500, """{"error": "boom"}"""));
+        var instance = await WahaInstanceAsync(flaky);
+        var link = await SendCodeAsync(flaky, instance);
+
+        await waha.WaitForAsync(1);
+        Task<OutboundMessage> MessageAsync() => flaky.WithDbAsync(db => db.OutboundMessages.AsNoTracking().SingleAsync(m => m.RequestId == link.Uuid));
+        await Eventually.TrueAsync(async () => (await MessageAsync()).Attempts > 0, "the first attempt to be recorded");
+        var waiting = await MessageAsync();
+        Assert.Equal(1, failing.Failed);
+        Assert.Equal((1, "pending"), (waiting.Attempts, waiting.Status));
+        var attempts = await flaky.WithDbAsync(db => db.OutboundAttempts.AsNoTracking().Where(a => a.MessageId == waiting.Id).ToListAsync());
+        Assert.Equal([500], attempts.Select(a => a.StatusCode));
+        // The backoff of a first attempt (1-2 s), not of a second one.
+        Assert.InRange(waiting.NextAttemptAt - flaky.Time.GetUtcNow(), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+    }
 
     [Fact]
     public async Task ProviderErrorIsRetriedUntilItAccepts()
