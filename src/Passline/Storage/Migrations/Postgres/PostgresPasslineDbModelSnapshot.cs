@@ -538,6 +538,8 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
 
                     b.ToTable("callback_deliveries", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("Passline.Outbox.OutboundAttempt", b =>
@@ -688,6 +690,8 @@ namespace Passline.Storage.Migrations.Postgres
                         .HasDatabaseName("ix_outbound_messages_instance_id_chat_id_created_at");
 
                     b.ToTable("outbound_messages", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("Passline.RateLimiting.RateCounter", b =>
