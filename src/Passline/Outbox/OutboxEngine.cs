@@ -97,9 +97,9 @@ public sealed class OutboxEngine<TRow>(
         var attempts = row.Attempts + 1;
         var runs = 0;
 
-        // Writes runs the unit again after a passing database failure, on the row object the failed run already changed:
-        // the attempt count is set, not incremented, and a repeated run writes the whole row as the attempt leaves it (only
-        // what differs from the row in memory would be nothing).
+        // Writes runs the unit again after a passing database failure, on the row object the failed run already changed.
+        // So the attempt count is set, not incremented, and a repeated run marks the whole row modified: what the failed
+        // run changed no longer differs from the row in memory, and change tracking alone would write none of it.
         async Task RecordAsync(UnitOfWork work)
         {
             if (runs++ == 0)
