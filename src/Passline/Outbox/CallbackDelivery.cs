@@ -72,7 +72,7 @@ internal sealed class CallbackDeliveryConfiguration : IEntityTypeConfiguration<C
         e.Property(d => d.Status).HasMaxLength(16);
         e.Ignore(d => d.WebhookId);
         e.Ignore(d => d.AboutRequest);
-        e.HasIndex(d => new { d.Status, d.NextAttemptAt });
+        OutboxClaims.IndexDue(e);
         e.HasIndex(d => d.RequestId);
         e.HasOne<Instance>().WithMany().HasForeignKey(d => d.InstanceId).OnDelete(DeleteBehavior.Cascade)
             .HasConstraintName("fk_callback_deliveries_instances_instance_id");

@@ -144,7 +144,7 @@ internal sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<Ou
         e.Property(m => m.Text).IsEncrypted();
         e.Property(m => m.Code).IsEncrypted();
         e.Property(m => m.Link).IsEncrypted();
-        e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+        OutboxClaims.IndexDue(e);
 
         // Delivery reports name the message by the provider's id.
         e.HasIndex(m => new { m.InstanceId, m.ProviderMessageId });

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Passline.Storage;
 
 namespace Passline.Outbox;
@@ -11,6 +12,17 @@ namespace Passline.Outbox;
 /// </summary>
 public static class OutboxClaims
 {
+    /// <summary>
+    /// The claim's condition on the status, and the filter of each outbox's index of due rows (<see cref="IndexDue"/>):
+    /// the same text, so that either database sees the index cover the claim. A row leaves the index when it is
+    /// delivered or given up, so the index holds only the rows in flight, and a row's last update adds no entry to it.
+    /// </summary>
+    public const string Pending = "status = '" + OutboxStatuses.Pending + "'";
+
+    /// <summary>The index the claim reads: pending rows by when they are due.</summary>
+    public static void IndexDue<TRow>(EntityTypeBuilder<TRow> e) where TRow : OutboxRow =>
+        e.HasIndex(r => r.NextAttemptAt).HasFilter(Pending);
+
     /// <summary>Claims up to <paramref name="limit"/> due rows and returns them whole (one statement, no second read).</summary>
     public static Task<List<TRow>> ClaimAsync<TRow>(PasslineDb db, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken)
         where TRow : OutboxRow
@@ -21,7 +33,7 @@ public static class OutboxClaims
             UPDATE {table} SET locked_until = @lease
             WHERE id IN (
                 SELECT id FROM {table}
-                WHERE status = 'pending' AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until < @now)
+                WHERE {Pending} AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until < @now)
                 ORDER BY next_attempt_at
                 LIMIT {limit}{(postgres ? " FOR UPDATE SKIP LOCKED" : "")})
             RETURNING *

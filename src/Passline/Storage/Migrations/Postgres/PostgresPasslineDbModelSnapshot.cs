@@ -531,11 +531,12 @@ namespace Passline.Storage.Migrations.Postgres
                     b.HasIndex("InstanceId")
                         .HasDatabaseName("ix_callback_deliveries_instance_id");
 
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_callback_deliveries_next_attempt_at")
+                        .HasFilter("status = 'pending'");
+
                     b.HasIndex("RequestId")
                         .HasDatabaseName("ix_callback_deliveries_request_id");
-
-                    b.HasIndex("Status", "NextAttemptAt")
-                        .HasDatabaseName("ix_callback_deliveries_status_next_attempt_at");
 
                     b.ToTable("callback_deliveries", (string)null);
 
@@ -680,11 +681,12 @@ namespace Passline.Storage.Migrations.Postgres
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_outbound_messages_created_at");
 
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_outbound_messages_next_attempt_at")
+                        .HasFilter("status = 'pending'");
+
                     b.HasIndex("InstanceId", "ProviderMessageId")
                         .HasDatabaseName("ix_outbound_messages_instance_id_provider_message_id");
-
-                    b.HasIndex("Status", "NextAttemptAt")
-                        .HasDatabaseName("ix_outbound_messages_status_next_attempt_at");
 
                     b.HasIndex("InstanceId", "ChatId", "CreatedAt")
                         .HasDatabaseName("ix_outbound_messages_instance_id_chat_id_created_at");
