@@ -64,9 +64,9 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
 
         // The open request and the chat's recent messages in one query.
         var db = lifecycle.Db;
-        var since = lifecycle.Now.AddMinutes(-1);
+        var recent = RecentFromChat(lifecycle, instance, message);
         var found = await OpenRequests(db, instance, codes)
-            .Select(r => new { Request = r, Recent = db.Set<InboundMessage>().Count(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since) })
+            .Select(r => new { Request = r, Recent = recent.Count() })
             .FirstOrDefaultAsync();
         if (found is not { Request: var request } || found.Recent >= limits.Value.InboundPerChatPerMinute || lifecycle.Now >= request.ExpiresAt
             || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
@@ -104,12 +104,15 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
         Outcome = InboundOutcomes.NoCode,
     };
 
-    private async Task<bool> IsOverLimitAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message)
+    /// <summary>The messages of the sender's chat in the last minute, which its limit counts.</summary>
+    private static IQueryable<InboundMessage> RecentFromChat(RequestLifecycle lifecycle, Instance instance, IncomingMessage message)
     {
         var since = lifecycle.Now.AddMinutes(-1);
-        return await lifecycle.Db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since)
-            >= limits.Value.InboundPerChatPerMinute;
+        return lifecycle.Db.InboundMessages.Where(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since);
     }
+
+    private async Task<bool> IsOverLimitAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message) =>
+        await RecentFromChat(lifecycle, instance, message).CountAsync() >= limits.Value.InboundPerChatPerMinute;
 
     /// <summary>The open link requests with one of <paramref name="codes"/> (at most one: a unique partial index).</summary>
     private static IQueryable<OtpRequest> OpenRequests(PasslineDb db, Instance instance, List<string> codes) =>

@@ -419,7 +419,8 @@ public sealed class SqliteWriter(
             }
             catch (Exception e) when (DbErrors.IsStatementOnly(e))
             {
-                // A constraint failed: SQLite undid the statement, the transaction goes on.
+                // A constraint failed: SQLite undid the statement, the transaction goes on without what the unit tracked.
+                db.ChangeTracker.Clear();
                 job.Done.TrySetException(e);
                 return false;
             }
