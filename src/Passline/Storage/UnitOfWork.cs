@@ -207,15 +207,6 @@ public sealed class SqliteWriter(
 {
     private const int MaxBatch = 256;
 
-    /// <summary>
-    /// The writer copies the write-ahead log into the database once it holds this many pages (SQLite's default is
-    /// 1,000), at the end of the commit that crossed the mark, while every unit queued behind it waits: smaller copies,
-    /// more often, shorten the longest waits. generate-link on this project's 2-core machine (server alone under wrk,
-    /// runs interleaved): p99 8.4-11.3 ms at 250 pages against 12.2-19.6 ms at 1,000, throughput within the noise
-    /// (11.4-14.1k req/s against 11.4-13.5k); at 100 pages both were worse.
-    /// </summary>
-    private const int CheckpointPages = 250;
-
     private sealed record Job(Func<UnitOfWork, Task<object?>> Unit, bool OneStatement, TaskCompletionSource<object?> Done, CancellationToken Aborted)
     {
         public UnitOfWork? Work { get; set; }
@@ -233,6 +224,9 @@ public sealed class SqliteWriter(
     private SqliteConnection? connection;
     private SqlitePasslineDb? db;
     private readonly PreparedCommands prepared = new();
+
+    /// <summary>Copies the write-ahead log into the database beside the writer, which therefore never checkpoints itself.</summary>
+    private SqliteCheckpointer? checkpointer;
 
     public Task<object?> RunAsync(Func<UnitOfWork, Task<object?>> unit, bool oneStatement, CancellationToken cancellationToken)
     {
@@ -260,6 +254,7 @@ public sealed class SqliteWriter(
         {
             try
             {
+                checkpointer = new SqliteCheckpointer(connectionString, logger);
                 Run(stoppingToken);
                 stopped.TrySetResult();
             }
@@ -270,6 +265,7 @@ public sealed class SqliteWriter(
             finally
             {
                 Disconnect();
+                checkpointer?.Dispose();
             }
         })
         { IsBackground = true, Name = "Passline SQLite writer" };
@@ -337,8 +333,10 @@ public sealed class SqliteWriter(
         if (connection!.State != System.Data.ConnectionState.Open)
         {
             connection.Open();
-            raw.sqlite3_wal_autocheckpoint(connection.Handle, CheckpointPages);
+            raw.sqlite3_wal_autocheckpoint(connection.Handle, 0);
         }
+
+        checkpointer?.CatchUp(connection);
 
         return db;
     }
@@ -374,6 +372,7 @@ public sealed class SqliteWriter(
                 }
 
                 await transaction.CommitAsync(CancellationToken.None);
+                checkpointer?.Committed();
             }
             finally
             {

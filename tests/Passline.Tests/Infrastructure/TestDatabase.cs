@@ -43,7 +43,8 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase("postgres", builder.ConnectionString, name) { server = server };
     }
 
-    private static Task<TestDatabase> CreateSqliteAsync()
+    /// <summary>A SQLite database, whichever database the suite runs on (for what only SQLite has).</summary>
+    public static Task<TestDatabase> CreateSqliteAsync()
     {
         var folder = Directory.CreateTempSubdirectory("passline-test-");
         return Task.FromResult(new TestDatabase("sqlite", $"Data Source={Path.Combine(folder.FullName, "passline.db")}", folder.FullName));

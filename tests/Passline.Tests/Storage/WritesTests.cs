@@ -162,4 +162,37 @@ public sealed class WritesTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.Equal(["other", "renamed"], await App.WithDbAsync(db =>
             db.OtpRequests.Where(r => r.InstanceId == instance.Id).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync()));
     }
+
+    [Fact]
+    public async Task SqlitesLogIsCopiedIntoTheDatabaseAndStaysBoundedUnderSustainedWrites()
+    {
+        // SQLite's writer never checkpoints in line: a thread of its own copies the log, and the writer restarts it once
+        // it holds SqliteCheckpointer.RestartPages. Without either, the log would hold everything written here.
+        await using var database = await TestDatabase.CreateSqliteAsync();
+        await using var app = new PasslineApp(database);
+        var instance = await app.CreateInstanceAsync();
+        var writes = app.Services.GetRequiredService<Writes>();
+        var text = new string('x', 3_000);
+        const int Units = 400, RowsPerUnit = 50;
+        for (var unit = 0; unit < Units; unit++)
+        {
+            await writes.RunAsync(work =>
+            {
+                for (var row = 0; row < RowsPerUnit; row++)
+                {
+                    work.Db.SimulatedPhoneMessages.Add(new SimulatedPhoneMessage { InstanceId = instance.Id, ChatId = "15550001111@c.us", Text = text, SentAt = work.Now });
+                }
+
+                return Task.CompletedTask;
+            }, CancellationToken.None);
+        }
+
+        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        var written = (long)Units * RowsPerUnit * text.Length;
+        var walBound = (SqliteCheckpointer.RestartPages + 1_000) * (4_096L + 24);
+        Assert.True(written > 2 * walBound, "the test writes more than the log may hold");
+        Assert.True(new FileInfo(file + "-wal").Length < walBound, $"the log holds {new FileInfo(file + "-wal").Length:N0} bytes");
+        Assert.True(new FileInfo(file).Length > written / 2, $"the database file holds {new FileInfo(file).Length:N0} bytes of {written:N0} written");
+        Assert.Equal(Units * RowsPerUnit, await app.WithDbAsync(db => db.SimulatedPhoneMessages.CountAsync(m => m.InstanceId == instance.Id)));
+    }
 }
