@@ -54,6 +54,17 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     }
 
     /// <summary>
+    /// PostgreSQL: the request the inbound statement updates by its key is still open to its code. Not
+    /// <c>status = 'pending'</c>: with that, and the statistics showing few pending requests (the usual case: a request is
+    /// pending for a minute or two), PostgreSQL finds the row through the (status, expiry) index instead of the primary
+    /// key, reading every pending request's entry and every dead one on the way (~120 buffers a statement under the flow
+    /// benchmark, <c>auto_explain</c>). <c>IS NOT DISTINCT FROM</c> means the same on a column that is never null, and
+    /// no index serves it.
+    /// </summary>
+    internal static readonly string StillOpen =
+        $"status IS NOT DISTINCT FROM '{OtpStatus.Pending.Name()}' AND expires_at > @now AND bound_chat_id IS NOT DISTINCT FROM @bound";
+
+    /// <summary>
     /// PostgreSQL: <see cref="ReceiveCodeAsync"/> as one statement that also inserts the reply it answers with and the
     /// inbound message's record, when the request matches (a data-modifying <c>WITH</c>); a unit of one statement
     /// (<see cref="RequestWork.RunEndAsync{T}"/>) then needs no transaction. False, and nothing written, when it did not
