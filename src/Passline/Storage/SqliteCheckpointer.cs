@@ -14,9 +14,9 @@ namespace Passline.Storage;
 /// answered, whoever copies it later.
 /// <para>
 /// Measured on generate-link (SQLite, server alone under wrk, 64 connections, the project's 2-core machine): with the
-/// writer checkpointing every 250 pages, it was busy 90-95% of the time. This way, four interleaved pairs: 13,448
-/// against 11,503 req/s on the means (+4% to +33% a pair), p50 3.8-4.6 ms against 4.9-5.9; p99 within the noise
-/// (8.6-15.2 ms against 10.2-14.2); the log file at most 19 MB.
+/// writer checkpointing every 250 pages, it was busy 80-95% of the time. This way, four interleaved pairs: 13,448
+/// against 11,503 req/s on the means (+4% to +33% a pair), p50 3.8-4.6 ms against 5.2-5.9; p99 within the noise
+/// (10.9-15.2 ms against 11.1-14.2); the log file at most 19 MB.
 /// </para>
 /// </summary>
 internal sealed class SqliteCheckpointer : IDisposable
