@@ -43,6 +43,7 @@ builder.AddDemo();
 
 var app = builder.Build();
 
+app.UseRequestHost();
 app.UseProxyHeaders();
 app.UseManagementListener();
 app.UseApiErrors();

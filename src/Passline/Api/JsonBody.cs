@@ -79,13 +79,46 @@ public static class JsonBody
         try
         {
             using var document = JsonDocument.Parse(bytes, ParseOptions);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? (document.RootElement.Clone(), null)
-                : (default, ApiError.BadRequest("The request body must be a JSON object."));
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (default, ApiError.BadRequest("The request body must be a JSON object."));
+            }
+
+            // A key escaped as half a UTF-16 surrogate pair ("\ud800") is valid JSON but no text: looking up any key of
+            // its object would throw. Only a body with a \u escape can have one.
+            return bytes.AsSpan().IndexOf("\\u"u8) >= 0 && !KeysAreText(document.RootElement)
+                ? (default, ApiError.BadRequest("The request body has a key that is not valid text."))
+                : (document.RootElement.Clone(), null);
         }
         catch (JsonException)
         {
             return (default, ApiError.BadRequest("The request body is not valid JSON."));
+        }
+    }
+
+    private static bool KeysAreText(JsonElement element)
+    {
+        try
+        {
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                return element.ValueKind != JsonValueKind.Array || element.EnumerateArray().All(KeysAreText);
+            }
+
+            foreach (var property in element.EnumerateObject())
+            {
+                _ = property.Name; // decodes the key, and throws if it is no text
+                if (!KeysAreText(property.Value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

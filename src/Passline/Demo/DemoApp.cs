@@ -55,7 +55,7 @@ public static class DemoApp
         ILogger<DemoAppLog> logger, IStringLocalizer<Texts> texts)
     {
         var language = Language(context);
-        if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
+        if (await Page.RefusedFormAsync(context, antiforgery) is { } refused)
         {
             return Page.Render<MessagePage>(language, Languages.In(language, () => new
             {
@@ -63,7 +63,7 @@ public static class DemoApp
                 Text = texts["This form has expired."].Value,
                 Link = "../demo",
                 LinkText = texts["Back to {0}", AppName].Value,
-            }), StatusCodes.Status400BadRequest);
+            }), refused);
         }
 
         var instance = await DemoInstanceAsync(db, context.RequestAborted);
@@ -127,7 +127,7 @@ public static class DemoApp
 
     public static async Task<IResult> Logout(HttpContext context, IAntiforgery antiforgery)
     {
-        if (context.Request.HasFormContentType && await antiforgery.IsRequestValidAsync(context))
+        if (await Page.RefusedFormAsync(context, antiforgery) is null)
         {
             context.Response.Cookies.Delete(SessionCookie, new CookieOptions { Path = "/demo" });
         }

@@ -66,14 +66,14 @@ public static class VerificationPage
             return Page.TooManyRequests(context, wait);
         }
 
-        if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
+        if (await Page.RefusedFormAsync(context, antiforgery) is { } refused)
         {
             var browserLanguage = Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
             return Page.Render<MessagePage>(browserLanguage, Languages.In(browserLanguage, () => new
             {
                 Heading = texts["Please try again"].Value,
                 Text = texts["This form has expired or did not come from this page. Open the link from WhatsApp again."].Value,
-            }), StatusCodes.Status400BadRequest);
+            }), refused);
         }
 
         var request = await FindAsync(db, token, context.RequestAborted);

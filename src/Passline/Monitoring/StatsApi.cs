@@ -16,6 +16,10 @@ namespace Passline.Monitoring;
 /// </summary>
 public static class StatsApi
 {
+    // Hours are counted from the Unix epoch, and the period's end is rounded up to a whole hour, which must exist.
+    private static readonly DateTimeOffset Earliest = DateTimeOffset.UnixEpoch;
+    private static readonly DateTimeOffset Latest = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("Monitoring")
@@ -40,7 +44,7 @@ public static class StatsApi
         var fields = new FieldReader();
         var now = time.GetUtcNow();
         var end = ParseTime(fields, "to", to) ?? now;
-        var start = ParseTime(fields, "from", from) ?? end.AddDays(-7);
+        var start = ParseTime(fields, "from", from) ?? (end - Earliest > TimeSpan.FromDays(7) ? end.AddDays(-7) : Earliest);
         if (!fields.HasErrors && (end <= start || end - start > TimeSpan.FromDays(366)))
         {
             fields.Fail("from", "The from must be before to, and the period at most 366 days.");
@@ -132,12 +136,19 @@ public static class StatsApi
             return null;
         }
 
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
-            return parsed;
+            fields.Fail(name, $"The {name} must be an ISO 8601 date or time, such as 2025-12-29 or 2025-12-29T18:14:55+00:00.");
+            return null;
         }
 
-        fields.Fail(name, $"The {name} must be an ISO 8601 date or time, such as 2025-12-29 or 2025-12-29T18:14:55+00:00.");
-        return null;
+        if (parsed < Earliest || parsed > Latest)
+        {
+            fields.Fail(name, $"The {name} must be a time from 1970-01-01 to 9999-12-31.");
+            return null;
+        }
+
+        return parsed;
     }
+
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Passline.Localization;
@@ -22,6 +23,35 @@ public static class Page
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return Render<TooManyRequestsPage>(Languages.FromAcceptLanguage(context.Request) ?? Languages.Default, new { Seconds = seconds },
             StatusCodes.Status429TooManyRequests);
+    }
+
+    /// <summary>
+    /// Whether a POST is a form from one of our pages: null when it is (its antiforgery token checks out), else the status
+    /// its refusal page answers with. A body that is no readable form (a multipart body without its boundary, more fields
+    /// or longer keys than forms may have, a NUL) is refused like a form without its token: 400; one over the request
+    /// size limit, 413.
+    /// </summary>
+    public static async Task<int?> RefusedFormAsync(HttpContext context, IAntiforgery antiforgery)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return StatusCodes.Status400BadRequest;
+        }
+
+        try
+        {
+            // Read here, where its failures are caught; the antiforgery check and the endpoint then use this reading.
+            await context.Request.ReadFormAsync(context.RequestAborted);
+            return await antiforgery.IsRequestValidAsync(context) ? null : StatusCodes.Status400BadRequest;
+        }
+        catch (BadHttpRequestException e)
+        {
+            return e.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or AntiforgeryValidationException)
+        {
+            return StatusCodes.Status400BadRequest;
+        }
     }
 
     /// <summary>The headers every page sends (SPEC 4), with the page's own Content-Security-Policy.</summary>

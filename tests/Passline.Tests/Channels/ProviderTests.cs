@@ -179,6 +179,22 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task ASignedWebhookWithAKeyThatIsNoTextIs400()
+    {
+        var wahaInstance = await WahaInstanceAsync();
+        var cloudInstance = await CloudInstanceAsync();
+        const string WahaBody = """{"event": "message", "session": "default", "payload": {"\ud800": 1}}""";
+        const string CloudBody = """{"object": "whatsapp_business_account", "entry": [{"changes": [{"\udfff": {}}]}]}""";
+
+        var waha = await App.Client().SendAsync(SignedWaha(wahaInstance.Id, WahaBody, WahaHmac));
+        var cloud = await App.Client().SendAsync(SignedCloudApi(cloudInstance.Id, CloudBody, AppSecret));
+
+        Assert.Equal(HttpStatusCode.BadRequest, waha.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, cloud.StatusCode);
+        Assert.False((await cloud.ReadObjectAsync())["success"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task OwnGroupStatusReactionAndReceiptMessagesAreIgnored()
     {
         var wahaInstance = await WahaInstanceAsync();

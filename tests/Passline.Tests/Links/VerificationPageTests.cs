@@ -76,6 +76,43 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
     }
 
     [Fact]
+    public async Task AFormTheServerCannotReadIsRefusedWithAPageAndChangesNothing()
+    {
+        var (_, link, path) = await ReceivedAsync();
+
+        // The browser that opened the page, with its cookie and the form's token, sends bodies that are no readable form.
+        var browser = App.Client();
+        var (_, _, form) = await OpenAsync(browser, path);
+        var token = $"{form!.Value.Key}={Uri.EscapeDataString(form.Value.Value)}";
+        HttpContent Body(string text, string type = "application/x-www-form-urlencoded") =>
+            new StringContent(text) { Headers = { ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(type) } };
+        HttpContent[] unreadable =
+        [
+            Body("x", "multipart/form-data"),
+            Body("--x\r\n\r\n", "multipart/form-data; boundary=x"),
+            Body($"{token}&action=%00"),
+            Body($"{token}&action=verify&{string.Join('&', Enumerable.Range(0, 1100).Select(i => $"f{i}=1"))}"),
+            Body($"{token}&action=verify&{new string('k', 3000)}=1"),
+        ];
+        foreach (var content in unreadable)
+        {
+            var response = await browser.PostAsync(path, content);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("Please try again", await response.Content.ReadAsStringAsync());
+        }
+
+        // As a browser may: the server refuses the body before it is uploaded.
+        browser.DefaultRequestHeaders.ExpectContinue = true;
+        var large = await browser.PostAsync(path, Body($"{token}&action=verify&pad={new string('p', 70_000)}"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal("text/html", large.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
+
+        Assert.Equal(HttpStatusCode.OK, (await PressAsync(browser, path)).StatusCode);
+        Assert.Equal("verified", (await RequestAsync(App, link.Uuid)).Status.Name());
+    }
+
+    [Fact]
     public async Task TwentyConcurrentVerifyPostsVerifyOnce()
     {
         var (_, link, path) = await ReceivedAsync("""{"redirect": "https://app.example.com/in"}""");

@@ -86,4 +86,26 @@ public sealed class LoggingTests
         Assert.Equal(Passline.Requests.OtpStatus.Verified, (await RequestAsync(app, link.Uuid)).Status);
         Assert.Empty(logs.Lines.Where(l => l.Level >= LogLevel.Information && l.Category != "Microsoft.Hosting.Lifetime").Select(l => $"{l.Category}: {l.Message}"));
     }
+
+    [Fact]
+    public async Task WhatABrowserGetsWrongIsAnsweredAndNotLoggedAsAnError()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var logs = new CapturedLogs();
+        await using var app = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs));
+        var instance = await app.CreateInstanceAsync();
+        var link = await GenerateAsync(instance);
+        await SimulatorSendAsync(instance, Message(link.Code));
+        var path = VerificationPath((await SimulatorOutboxAsync(instance)).Single());
+
+        // A cookie that no key of this server made (another deployment's, or a forged one), then a form without its token.
+        using var browser = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = app.BaseAddress };
+        browser.DefaultRequestHeaders.Add("Cookie", "passline-csrf=CfDJ8AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        var page = await browser.GetAsync(path);
+        var post = await browser.PostAsync(path, new FormUrlEncodedContent([new("action", "verify")]));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Empty(logs.Lines.Where(l => l.Level >= LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}"));
+    }
 }

@@ -137,15 +137,38 @@ public sealed class MonitoringTests(AppFixture fixture) : IClassFixture<AppFixtu
     }
 
     [Theory]
-    [InlineData("from=yesterday")]
-    [InlineData("to=2020-13-45")]
-    [InlineData("from=2021-01-02&to=2021-01-01")]
-    [InlineData("from=2020-01-01&to=2022-01-01")]
-    public async Task BadPeriodsAre422(string query)
+    [InlineData("from=yesterday", "from")]
+    [InlineData("to=2020-13-45", "to")]
+    [InlineData("from=2021-01-02&to=2021-01-01", "from")]
+    [InlineData("from=2020-01-01&to=2022-01-01", "from")]
+    [InlineData("to=0001-01-03", "to")]
+    [InlineData("from=1969-12-31T23:30:00Z&to=1970-01-02", "from")]
+    [InlineData("from=9999-12-30&to=9999-12-31T23:30:00Z", "to")]
+    [InlineData("to=1970-01-01", "from")]
+    public async Task BadPeriodsAre422NamingTheField(string query, string field)
     {
         var instance = await App.CreateInstanceAsync();
         var response = await instance.Client().GetAsync(instance.Api($"stats?{query}"));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal([field], (await response.ReadObjectAsync())["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Fact]
+    public async Task PeriodsAtTheEdgesOfTheRangeAnswer()
+    {
+        var instance = await App.CreateInstanceAsync();
+        foreach (var (query, from, to) in new[]
+        {
+            ("to=1970-01-03", "1970-01-01T00:00:00+00:00", "1970-01-03T00:00:00+00:00"),
+            ("from=9999-12-24T00:30:00Z&to=9999-12-31", "9999-12-24T00:00:00+00:00", "9999-12-31T00:00:00+00:00"),
+        })
+        {
+            var response = await instance.Client().GetAsync(instance.Api($"stats?{query}"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var data = (await response.ReadObjectAsync())["data"]!;
+            Assert.Equal(from, data["from"]!.GetValue<string>());
+            Assert.Equal(to, data["to"]!.GetValue<string>());
+        }
     }
 }
 

@@ -50,6 +50,35 @@ public sealed class ProxyAndManagementTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHostHeaderThatIsNoHostIs400AndAnHttp10RequestWithoutOneGetsItsPage()
+    {
+        await using var app = new PasslineApp(database);
+
+        // Over a bare socket, as such a client sends it: HttpClient checks the Host header it is given.
+        async Task<string> SendAsync(string head)
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(app.BaseAddress.Host, app.BaseAddress.Port);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head + "\r\n\r\n"));
+            return await new StreamReader(stream).ReadToEndAsync();
+        }
+
+        foreach (var host in new[] { "[::1]:99999", "127.0.0.1:65536", "xn--zz", "a..b" })
+        {
+            var answer = await SendAsync($"GET {UnknownPage} HTTP/1.1\r\nHost: {host}\r\nConnection: close");
+            Assert.StartsWith("HTTP/1.1 400", answer);
+            Assert.Contains("application/json", answer);
+            Assert.Contains("The Host header is not a valid host name and port.", answer);
+        }
+
+        // HTTP/1.0 lets a client leave the Host out: the page is rendered for the address the request came to.
+        var page = await SendAsync($"GET {UnknownPage} HTTP/1.0");
+        Assert.StartsWith("HTTP/1.1 404", page);
+        Assert.Contains("text/html", page);
+    }
+
+    [Fact]
     public async Task MetricsAndHealthAreAbsentFromTheMainListenerWhenTheManagementListenerIsSet()
     {
         var port = FreePort();

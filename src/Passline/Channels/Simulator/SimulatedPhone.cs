@@ -70,7 +70,7 @@ public static partial class SimulatedPhone
             return NotAvailable(context);
         }
 
-        if (!context.Request.HasFormContentType || !await antiforgery.IsRequestValidAsync(context))
+        if (await Page.RefusedFormAsync(context, antiforgery) is { } refused)
         {
             var language = Language(context);
             return Page.Render<MessagePage>(language, Languages.In(language, () => new
@@ -79,7 +79,7 @@ public static partial class SimulatedPhone
                 Text = texts["This form has expired or did not come from the simulated phone."].Value,
                 Link = PhonePath(context, found),
                 LinkText = texts["Open the phone again"].Value,
-            }), StatusCodes.Status400BadRequest);
+            }), refused);
         }
 
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
