@@ -11,6 +11,9 @@ namespace Passline.Hosting;
 /// </summary>
 public static class RequestHost
 {
+    // Nearly every request names the same host: the last one found valid is not parsed again.
+    private static string? lastValid;
+
     public static IApplicationBuilder UseRequestHost(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
@@ -38,7 +41,18 @@ public static class RequestHost
         {
             // Reading the host decodes an IDN, which throws for an invalid one.
             host = request.Host;
-            return !host.HasValue || Uri.TryCreate(UriHelper.BuildAbsolute(request.Scheme, host), UriKind.Absolute, out _);
+            if (!host.HasValue || host.Value == lastValid)
+            {
+                return true;
+            }
+
+            if (!Uri.TryCreate(UriHelper.BuildAbsolute(request.Scheme, host), UriKind.Absolute, out _))
+            {
+                return false;
+            }
+
+            lastValid = host.Value;
+            return true;
         }
         catch (ArgumentException)
         {
