@@ -195,6 +195,30 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task NulCharactersInAProvidersPayloadAreDroppedNotStored()
+    {
+        var wahaInstance = await WahaInstanceAsync();
+        var cloudInstance = await CloudInstanceAsync();
+        var wahaLink = await GenerateAsync(wahaInstance);
+        var cloudLink = await GenerateAsync(cloudInstance);
+
+        // A WhatsApp user's text may hold NUL characters, which PostgreSQL cannot store; so may an id, whatever its source.
+        var wahaBody = WahaMessage(Message(wahaLink.Code) + "\0", id: $"false_201063178738@c.us_\0{Guid.NewGuid():N}");
+        var cloudBody = CloudApiText("\0" + Message(cloudLink.Code), id: $"wamid.\0{Guid.NewGuid():N}");
+        var waha = await App.Client().SendAsync(SignedWaha(wahaInstance.Id, wahaBody, WahaHmac));
+        var cloud = await App.Client().SendAsync(SignedCloudApi(cloudInstance.Id, cloudBody, AppSecret));
+
+        Assert.Equal(HttpStatusCode.OK, waha.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cloud.StatusCode);
+        Assert.Equal("matched", (await waha.ReadObjectAsync())["outcome"]!.GetValue<string>());
+        Assert.Equal(["matched"], (await cloud.ReadObjectAsync())["outcomes"]!.AsArray().Select(o => o!.GetValue<string>()));
+        var ids = await App.WithDbAsync(db => db.InboundMessages
+            .Where(m => m.InstanceId == wahaInstance.Id || m.InstanceId == cloudInstance.Id).Select(m => m.ProviderMessageId).ToListAsync());
+        Assert.Equal(2, ids.Count);
+        Assert.All(ids, id => Assert.DoesNotContain('\0', id));
+    }
+
+    [Fact]
     public async Task OwnGroupStatusReactionAndReceiptMessagesAreIgnored()
     {
         var wahaInstance = await WahaInstanceAsync();

@@ -7,6 +7,7 @@ using Passline.Instances;
 using Passline.Outbox;
 using Passline.Requests;
 using Passline.Storage;
+using static Passline.Channels.ProviderJson;
 
 namespace Passline.Channels.CloudApi;
 
@@ -167,10 +168,4 @@ public static class CloudApiWebhook
 
     private static IEnumerable<JsonElement> Each(JsonElement? obj, string name) =>
         Property(obj, name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];
-
-    private static JsonElement? Property(JsonElement? obj, string name) =>
-        obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var value) ? value : null;
-
-    private static string? Text(JsonElement? obj, string name) =>
-        Property(obj, name) is { } value ? FieldReader.TextOf(value) : null;
 }

@@ -39,17 +39,10 @@ public static class WahaChannel
         try
         {
             using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("key", out var key)
-                && key.ValueKind == JsonValueKind.Object && key.TryGetProperty("id", out var keyId) && keyId.ValueKind == JsonValueKind.String)
-            {
-                return keyId.GetString();
-            }
-
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("id", out var id))
-            {
-                return id.ValueKind == JsonValueKind.String ? id.GetString()
-                    : id.ValueKind == JsonValueKind.Object && id.TryGetProperty("_serialized", out var serialized) ? serialized.GetString() : null;
-            }
+            var root = json.RootElement;
+            return ProviderJson.Text(ProviderJson.Property(root, "key"), "id")
+                ?? ProviderJson.Text(root, "id")
+                ?? ProviderJson.Text(ProviderJson.Property(root, "id"), "_serialized");
         }
         catch (JsonException)
         {

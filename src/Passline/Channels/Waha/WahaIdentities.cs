@@ -64,7 +64,7 @@ public sealed class WahaIdentities(IHttpClientFactory httpClients, IdentityBook 
             }
 
             using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(linked.Token), cancellationToken: linked.Token);
-            var pn = json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("pn", out var value) ? FieldReader.TextOf(value) : null;
+            var pn = ProviderJson.Text(json.RootElement, "pn");
             return pn is null ? null : ChatId.Normalize(pn) is { } chatId ? ChatId.Phone(chatId) : null;
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)

@@ -6,6 +6,7 @@ using Passline.Instances;
 using Passline.Outbox;
 using Passline.Requests;
 using Passline.Storage;
+using static Passline.Channels.ProviderJson;
 
 namespace Passline.Channels.Waha;
 
@@ -146,10 +147,4 @@ public static class WahaWebhook
         };
         return status is null ? null : new DeliveryReport(id, status, status == DeliveryStatuses.Failed ? $"WAHA ack {Text(payload, "ackName") ?? "ERROR"}" : null);
     }
-
-    private static JsonElement? Property(JsonElement? obj, string name) =>
-        obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var value) ? value : null;
-
-    private static string? Text(JsonElement? obj, string name) =>
-        Property(obj, name) is { } value ? FieldReader.TextOf(value) : null;
 }

@@ -1,0 +1,20 @@
+using System.Text.Json;
+using Passline.Api;
+
+namespace Passline.Channels;
+
+/// <summary>
+/// Reads the JSON a provider sends (its webhooks, its answers): a missing or mistyped value is null, never an exception,
+/// and text loses its NUL characters, which a WhatsApp user's message may hold but PostgreSQL cannot store.
+/// </summary>
+public static class ProviderJson
+{
+    public static JsonElement? Property(JsonElement? obj, string name) =>
+        obj is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var value) ? value : null;
+
+    public static string? Text(JsonElement? obj, string name) =>
+        Property(obj, name) is { } value ? Text(value) : null;
+
+    public static string? Text(JsonElement value) =>
+        FieldReader.TextOf(value) is { } text && text.Contains('\0', StringComparison.Ordinal) ? text.Replace("\0", "", StringComparison.Ordinal) : FieldReader.TextOf(value);
+}
