@@ -5,7 +5,8 @@ namespace Passline.Channels;
 
 /// <summary>
 /// Reads the JSON a provider sends (its webhooks, its answers): a missing or mistyped value is null, never an exception,
-/// and text loses its NUL characters, which a WhatsApp user's message may hold but PostgreSQL cannot store.
+/// and text loses its NUL characters. PostgreSQL cannot store them, and a payload's ids and senders are stored: one NUL
+/// would fail every delivery of that webhook.
 /// </summary>
 public static class ProviderJson
 {

@@ -202,7 +202,7 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         var wahaLink = await GenerateAsync(wahaInstance);
         var cloudLink = await GenerateAsync(cloudInstance);
 
-        // A WhatsApp user's text may hold NUL characters, which PostgreSQL cannot store; so may an id, whatever its source.
+        // NUL characters, which PostgreSQL cannot store, in the ids (stored) and the texts (read for the code).
         var wahaBody = WahaMessage(Message(wahaLink.Code) + "\0", id: $"false_201063178738@c.us_\0{Guid.NewGuid():N}");
         var cloudBody = CloudApiText("\0" + Message(cloudLink.Code), id: $"wamid.\0{Guid.NewGuid():N}");
         var waha = await App.Client().SendAsync(SignedWaha(wahaInstance.Id, wahaBody, WahaHmac));
