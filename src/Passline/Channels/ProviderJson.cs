@@ -16,6 +16,5 @@ public static class ProviderJson
     public static string? Text(JsonElement? obj, string name) =>
         Property(obj, name) is { } value ? Text(value) : null;
 
-    public static string? Text(JsonElement value) =>
-        FieldReader.TextOf(value) is { } text && text.Contains('\0', StringComparison.Ordinal) ? text.Replace("\0", "", StringComparison.Ordinal) : FieldReader.TextOf(value);
+    public static string? Text(JsonElement value) => FieldReader.TextOf(value)?.Replace("\0", "", StringComparison.Ordinal);
 }
