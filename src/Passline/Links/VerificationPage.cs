@@ -162,12 +162,13 @@ public static class VerificationPage
             return null;
         }
 
-        var hash = Secrets.Hash(token);
-        return await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.VerificationTokenHash == hash, cancellationToken);
+        return await db.ReadFirstAsync<OtpRequest>("SELECT * FROM otp_requests WHERE verification_token_hash = @hash",
+            [db.Parameter<OtpRequest>(nameof(OtpRequest.VerificationTokenHash), "hash", Secrets.Hash(token))], cancellationToken);
     }
 
-    private static Task<OtpRequest> ReloadAsync(PasslineDb db, OtpRequest request) =>
-        db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == request.Id);
+    private static async Task<OtpRequest> ReloadAsync(PasslineDb db, OtpRequest request) =>
+        (await db.ReadFirstAsync<OtpRequest>("SELECT * FROM otp_requests WHERE id = @id",
+            [db.Parameter<OtpRequest>(nameof(OtpRequest.Id), "id", request.Id)], CancellationToken.None))!;
 
     /// <summary>The request's language, else the browser's, else the instance's (SPEC 2.2); the instance is read only then.</summary>
     private static async Task<string> LanguageAsync(HttpContext context, PasslineDb db, OtpRequest request) =>

@@ -39,10 +39,9 @@ public static class OutboxClaims
             RETURNING *
             """;
 
-        // Not composable (an UPDATE): EF Core runs it as it is and materialises the returned rows, converters included.
         // Only the table name (from the model) and the limit (a number) are spliced in; the values are parameters.
-        return db.Set<TRow>().FromSqlRaw(sql,
-                db.Parameter<TRow>(nameof(OutboxRow.LockedUntil), "lease", now + lease), db.Parameter<TRow>(nameof(OutboxRow.NextAttemptAt), "now", now))
-            .AsNoTracking().AsAsyncEnumerable().ToListAsync(cancellationToken).AsTask();
+        return db.ReadAsync<TRow>(sql,
+            [db.Parameter<TRow>(nameof(OutboxRow.LockedUntil), "lease", now + lease), db.Parameter<TRow>(nameof(OutboxRow.NextAttemptAt), "now", now)],
+            cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Passline.Api;
@@ -80,7 +81,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
               WHERE id = @id AND status = '{OtpStatus.Pending.Name()}' AND expires_at > @now AND bound_chat_id IS NOT DISTINCT FROM @bound
               RETURNING id)
             """);
-        List<object> parameters =
+        List<DbParameter> parameters =
         [
             .. Parameters([
                 new("chat_id", nameof(OtpRequest.ChatId), chatId), new("phone", nameof(OtpRequest.Phone), phone),
@@ -328,7 +329,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         var parameters = Parameters([
             new("now", nameof(OtpRequest.ExchangedAt), Now), new("instance", nameof(OtpRequest.InstanceId), instanceId),
             new("hash", nameof(OtpRequest.ExchangeTokenHash), Instances.Secrets.Hash(token))]);
-        return await Db.OtpRequests.FromSqlRaw(sql, parameters).AsNoTracking().AsAsyncEnumerable().FirstOrDefaultAsync(Aborted);
+        return await Db.ReadFirstAsync<OtpRequest>(sql, parameters, Aborted);
     }
 
     public static string Fill(OtpRequest request, string template, string? link = null) =>
@@ -376,9 +377,8 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
             (sql, parameters) = WithCallback(sql, parameters, seen!, status, reason, sets ?? []);
         }
 
-        // Not composable (an UPDATE): EF Core runs it as it is and materialises the returned row, converters included.
         // Only column names and constants written here are spliced in; every value is a parameter.
-        var ended = await Db.OtpRequests.FromSqlRaw(sql.ToString(), parameters).AsNoTracking().AsAsyncEnumerable().FirstOrDefaultAsync(Aborted);
+        var ended = await Db.ReadFirstAsync<OtpRequest>(sql.ToString(), parameters, Aborted);
         if (ended is null)
         {
             return null;
@@ -401,14 +401,14 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// <summary>A column a transition sets besides status, reason and end time (the parameter takes the column's name).</summary>
     private readonly record struct Set(string Column, string Property, object? Value);
 
-    private object[] Parameters(IEnumerable<Value> values) => [.. values.Select(v => Db.Parameter<OtpRequest>(v.Property, v.Name, v.Data))];
+    private DbParameter[] Parameters(IEnumerable<Value> values) => [.. values.Select(v => Db.Parameter<OtpRequest>(v.Property, v.Name, v.Data))];
 
     /// <summary>
     /// <paramref name="update"/> (<c>UPDATE ... RETURNING *</c>) as a PostgreSQL statement that also inserts the callback of
     /// <paramref name="seen"/> ended so, when it ends it (see <see cref="EndAsync"/>).
     /// </summary>
-    private (System.Text.StringBuilder Sql, object[] Parameters) WithCallback(
-        System.Text.StringBuilder update, object[] parameters, OtpRequest seen, OtpStatus status, string? reason, Set[] sets)
+    private (System.Text.StringBuilder Sql, DbParameter[] Parameters) WithCallback(
+        System.Text.StringBuilder update, DbParameter[] parameters, OtpRequest seen, OtpStatus status, string? reason, Set[] sets)
     {
         // What the callback shows of the request, besides what never changes (id, code, type, URLs), must be as read.
         var unchanged = new List<(string Column, string Property, object? Value)>

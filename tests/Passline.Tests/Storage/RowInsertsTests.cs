@@ -70,7 +70,7 @@ public sealed class RowInsertsTests(AppFixture fixture) : IClassFixture<AppFixtu
     };
 
     /// <summary>A request with a value in every column, set by reflection so that a column added later is compared too.</summary>
-    private static OtpRequest EveryColumnSet(Guid instanceId, string name)
+    internal static OtpRequest EveryColumnSet(Guid instanceId, string name)
     {
         var now = DateTimeOffset.FromUnixTimeMilliseconds(1_795_000_000_123);
         var request = new OtpRequest

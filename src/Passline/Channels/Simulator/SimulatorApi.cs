@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -105,21 +106,23 @@ public static class SimulatorApi
 
     private static async Task<List<SentMessage>> SentAsync(PasslineDb db, Guid instanceId, string? chatId, CancellationToken cancellationToken)
     {
-        var query = db.OutboundMessages.AsNoTracking().Where(m => m.InstanceId == instanceId && m.Status == OutboundStatuses.Sent);
-        if (chatId is not null)
-        {
-            query = query.Where(m => m.ChatId == chatId);
-        }
-
         // The last 200 by creation, which the chat's index (instance, chat, created) gives in order, whatever the table's
         // statistics say: ordered by sending time, one PostgreSQL benchmark run took 0.76 ms and ~1,250 buffer reads a
         // call where a few do (most likely a plan made while the table was new, through the status index). Then oldest
         // first by sending time, as they reached the phone.
-        var messages = await query.OrderByDescending(m => m.CreatedAt).Take(200)
-            .Select(m => new SentMessage(m.Id, m.ChatId, m.Text, m.SentAt!.Value))
-            .ToListAsync(cancellationToken);
-        messages.Reverse();
-        return [.. messages.OrderBy(m => m.SentAt)];
+        List<DbParameter> parameters = [db.Parameter<OutboundMessage>(nameof(OutboundMessage.InstanceId), "instance", instanceId)];
+        if (chatId is not null)
+        {
+            parameters.Add(db.Parameter<OutboundMessage>(nameof(OutboundMessage.ChatId), "chat", chatId));
+        }
+
+        var sent = await db.ReadAsync<OutboundMessage>($"""
+            SELECT * FROM outbound_messages
+            WHERE instance_id = @instance AND status = '{OutboundStatuses.Sent}'{(chatId is null ? "" : " AND chat_id = @chat")}
+            ORDER BY created_at DESC LIMIT 200
+            """, parameters, cancellationToken);
+        sent.Reverse();
+        return [.. sent.Select(m => new SentMessage(m.Id, m.ChatId, m.Text, m.SentAt!.Value)).OrderBy(m => m.SentAt)];
     }
 
     private static ValueTask<object?> RequireSimulatorEnabled(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
