@@ -43,8 +43,8 @@ public interface IOutboxChannel<in TRow> where TRow : OutboxRow
     Task RecordedAsync(UnitOfWork work, TRow row, DeliveryResult result) => Task.CompletedTask;
 
     /// <summary>
-    /// Whether <see cref="RecordedAsync"/> runs statements for this result. When it does not, the attempt is recorded as
-    /// tracked changes only (<see cref="Writes.RunChangesAsync"/>): one round trip on PostgreSQL.
+    /// Whether <see cref="RecordedAsync"/> runs statements for this result. When it does not, the attempt is recorded on
+    /// PostgreSQL with one statement and no transaction (<see cref="RowUpdates"/>): one round trip.
     /// </summary>
     bool RecordingRunsStatements(TRow row, DeliveryResult result) => false;
 }
@@ -98,28 +98,24 @@ public sealed class OutboxEngine<TRow>(
         var runs = 0;
 
         // Writes runs the unit again after a passing database failure, on the row object the failed run already changed.
-        // So the attempt count is set, not incremented, and a repeated run marks the whole row modified: what the failed
-        // run changed no longer differs from the row in memory, and change tracking alone would write none of it.
+        // So the attempt count is set, not incremented, and a repeated run writes every column: what the failed run
+        // changed no longer differs from the row in memory, and change tracking alone would write none of it.
         async Task RecordAsync(UnitOfWork work)
         {
-            if (runs++ == 0)
-            {
-                work.Db.Attach(row);
-            }
-            else
-            {
-                work.Db.Update(row);
-            }
-
+            var entry = work.Db.Attach(row);
             row.Attempts = attempts;
             Record(row, result, work.Now, channel.Policy);
-            work.Db.Add(row.Attempted(work.Now, result));
+            await work.Db.UpdateAsync(entry, allColumns: runs++ > 0, row.Attempted(work.Now, result), work.Aborted);
             await channel.RecordedAsync(work, row, result);
         }
 
-        await (channel.RecordingRunsStatements(row, result)
-            ? writes.RunAsync(RecordAsync, cancellationToken)
-            : writes.RunChangesAsync(RecordAsync, cancellationToken));
+        // On PostgreSQL the record is one statement, and needs no transaction unless the channel adds statements; in
+        // SQLite's single writer, where it is two, the unit's own savepoint keeps them together.
+        await writes.RunAsync(async work =>
+        {
+            await RecordAsync(work);
+            return true;
+        }, oneStatement: !writes.OneWriter && !channel.RecordingRunsStatements(row, result), cancellationToken);
         // Every delivery is a line at Debug; a retry or a give-up is worth an operator's eye.
         logger.Log(result.Outcome == DeliveryOutcome.Delivered ? LogLevel.Debug : LogLevel.Information,
             "{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);

@@ -41,7 +41,7 @@ public static class RowInserts
                 return;
             }
 
-            var statement = StatementFor<T>(db.Model);
+            var statement = StatementFor(db.Model, rows[0].GetType());
             var connection = db.Database.GetDbConnection();
             var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
             try
@@ -108,13 +108,25 @@ public static class RowInserts
     public static (string Sql, NpgsqlParameter[] Parameters) PostgresInsert<T>(IModel model, IReadOnlyList<T> rows, string onlyWith, string prefix)
         where T : class
     {
-        var statement = StatementFor<T>(model);
+        var statement = StatementFor(model, rows[0].GetType());
         return (statement.UnnestSqlFrom(prefix, $"{onlyWith}, "), statement.Arrays(rows, prefix));
     }
 
-    /// <summary>The statements of <typeparamref name="T"/>, built once per model from its mapping.</summary>
-    private static Statement StatementFor<T>(IModel model) =>
-        Statements.GetOrAdd((model, typeof(T)), key => Statement.Build(key.Item1, key.Item2));
+    /// <summary>
+    /// SQLite: the <c>INSERT</c> of <paramref name="row"/> as a statement of a larger command, with named parameters
+    /// <c>@{prefix}N</c> made by each column's type mapping, inserted only if <paramref name="onlyIf"/> (an SQL condition)
+    /// holds.
+    /// </summary>
+    public static (string Sql, DbParameter[] Parameters) SqliteInsert(PasslineDb db, object row, string onlyIf, string prefix)
+    {
+        var statement = StatementFor(db.Model, row.GetType());
+        using var command = db.Database.GetDbConnection().CreateCommand();
+        return (statement.SelectSql(prefix, onlyIf), statement.Values(command, row, prefix));
+    }
+
+    /// <summary>The statements of the entity type <paramref name="clrType"/>, built once per model from its mapping.</summary>
+    private static Statement StatementFor(IModel model, Type clrType) =>
+        Statements.GetOrAdd((model, clrType), key => Statement.Build(key.Item1, key.Item2));
 
     /// <param name="StoredType">The CLR type of <see cref="Stored"/>, nullable where the column is: its arrays' element type.</param>
     private sealed record Column(string Name, RelationalTypeMapping Mapping, Func<object, object?> Value, Type StoredType)
@@ -154,6 +166,14 @@ public static class RowInserts
         // are fixed whatever values a batch holds.
         private static string Unnest(string table, string names, Column[] columns, string prefix, string from) =>
             $"INSERT INTO \"{table}\" ({names}) SELECT u.* FROM {from}unnest({string.Join(", ", columns.Select((c, i) => $"@{prefix}{i}::{c.Mapping.StoreType}[]"))}) AS u";
+
+        /// <summary>The SQLite form with named parameters, as one statement of a larger command.</summary>
+        public string SelectSql(string prefix, string onlyIf) =>
+            $"INSERT INTO \"{table}\" ({names}) SELECT {string.Join(", ", columns.Select((_, i) => $"@{prefix}{i}"))} WHERE {onlyIf}";
+
+        /// <summary>One parameter per column, <c>@{prefix}N</c> for the Nth, holding the stored value of <paramref name="row"/>.</summary>
+        public DbParameter[] Values(DbCommand command, object row, string prefix) =>
+            [.. columns.Select((c, i) => c.Mapping.CreateParameter(command, $"{prefix}{i}", c.Value(row)))];
 
         public static Statement Build(IModel model, Type clrType)
         {

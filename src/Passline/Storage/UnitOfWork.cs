@@ -55,19 +55,6 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         RunAsync(unit, oneStatement: false, cancellationToken);
 
     /// <summary>
-    /// A unit that only changes what its context tracks (attaches and modifies rows, adds new ones) and runs no statement
-    /// of its own: the changes are saved together at its end. On PostgreSQL they go as one batch without <c>BEGIN</c> and
-    /// <c>COMMIT</c> around it, one round trip instead of three: the server runs a batch as one implicit transaction,
-    /// all or nothing. In SQLite's writer it is a unit like any other.
-    /// </summary>
-    public Task RunChangesAsync(Func<UnitOfWork, Task> changes, CancellationToken cancellationToken) =>
-        RunAsync(async work =>
-        {
-            await changes(work);
-            return true;
-        }, Kind.Changes, cancellationToken);
-
-    /// <summary>
     /// A unit of one statement, atomic by itself (an insert, an upsert, a claim). In SQLite's writer it runs without a
     /// savepoint of its own, which would cost more than the statement: SQLite undoes a statement that fails by itself.
     /// On PostgreSQL it runs without a transaction around it (it commits by itself).
@@ -90,9 +77,6 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
 
         /// <summary>One statement, atomic by itself (<see cref="RunStatementAsync{T}"/>).</summary>
         Statement,
-
-        /// <summary>Tracked changes only, saved in one batch (<see cref="RunChangesAsync"/>).</summary>
-        Changes,
     }
 
     private async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, Kind kind, CancellationToken cancellationToken)
@@ -128,17 +112,6 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
             // One statement commits by itself: no BEGIN, no COMMIT, one round trip fewer.
             var result = await unit(work);
             Saved(db);
-            work.Committed();
-            return result;
-        }
-
-        if (kind == Kind.Changes)
-        {
-            // EF Core sends the changes as one batch; without a transaction of its own around it, the server's implicit
-            // one makes the batch atomic.
-            db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
-            var result = await unit(work);
-            await db.SaveChangesAsync(cancellationToken);
             work.Committed();
             return result;
         }

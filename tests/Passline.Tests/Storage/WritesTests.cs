@@ -117,15 +117,15 @@ public sealed class WritesTests(AppFixture fixture) : IClassFixture<AppFixture>
     }
 
     [Fact]
-    public async Task AChangesUnitSavesAllOrNothing()
+    public async Task AnUpdatedRowAndTheRowInsertedBesideItAreSavedAllOrNothing()
     {
-        // On PostgreSQL such a unit is one batch without BEGIN and COMMIT: only the batch's implicit transaction keeps the
-        // first insert from staying when the second breaks the open-code unique index.
+        // The outbox's record (RowUpdates): on PostgreSQL one statement without BEGIN and COMMIT, in SQLite's writer two
+        // statements in the unit's savepoint. Either way the update must not stay when the insert breaks the open-code
+        // unique index, and must set only the columns that changed: what another writer set meanwhile stays.
         var instance = await App.CreateInstanceAsync();
         var writes = App.Services.GetRequiredService<Writes>();
         var now = DateTimeOffset.UtcNow;
-        var code = LinkCodes.New();
-        OtpRequest Request(string name) => new()
+        OtpRequest Request(string name, string code) => new()
         {
             Id = Guid.CreateVersion7(now),
             InstanceId = instance.Id,
@@ -136,31 +136,32 @@ public sealed class WritesTests(AppFixture fixture) : IClassFixture<AppFixture>
             ExpiresAt = now.AddMinutes(30),
         };
 
-        await Assert.ThrowsAsync<DbUpdateException>(() => writes.RunChangesAsync(work =>
+        var first = Request("first", LinkCodes.New());
+        var taken = Request("taken", LinkCodes.New());
+        await App.WithDbAsync(db =>
         {
-            work.Db.OtpRequests.AddRange(Request("first"), Request("second"));
-            return Task.CompletedTask;
-        }, CancellationToken.None));
-        Assert.Equal(0, await App.WithDbAsync(db => db.OtpRequests.CountAsync(r => r.InstanceId == instance.Id)));
+            db.OtpRequests.AddRange(first, taken);
+            return db.SaveChangesAsync();
+        });
+        Task<List<string>> NamesAsync() => App.WithDbAsync(db =>
+            db.OtpRequests.Where(r => r.InstanceId == instance.Id).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync());
+        Task UpdateAsync(string name, OtpRequest inserted) => writes.RunAsync(async work =>
+        {
+            var entry = work.Db.OtpRequests.Attach(first);
+            first.Name = name;
+            await work.Db.UpdateAsync(entry, allColumns: false, inserted, CancellationToken.None);
+            return true;
+        }, oneStatement: !writes.OneWriter, CancellationToken.None);
 
-        // A unit that breaks nothing saves an update and an insert together.
-        var first = Request("first");
-        await writes.RunChangesAsync(work =>
-        {
-            work.Db.OtpRequests.Add(first);
-            return Task.CompletedTask;
-        }, CancellationToken.None);
-        await writes.RunChangesAsync(work =>
-        {
-            work.Db.OtpRequests.Attach(first);
-            first.Name = "renamed";
-            var other = Request("other");
-            other.Code = LinkCodes.New();
-            work.Db.OtpRequests.Add(other);
-            return Task.CompletedTask;
-        }, CancellationToken.None);
-        Assert.Equal(["other", "renamed"], await App.WithDbAsync(db =>
-            db.OtpRequests.Where(r => r.InstanceId == instance.Id).OrderBy(r => r.Name).Select(r => r.Name).ToListAsync()));
+        await Assert.ThrowsAsync<DbUpdateException>(() => UpdateAsync("renamed", Request("clash", taken.Code)));
+        Assert.Equal(["first", "taken"], await NamesAsync());
+
+        // Another writer sets the phone of the row in memory; the update of its name leaves that phone.
+        await App.WithDbAsync(db => db.OtpRequests.Where(r => r.Id == first.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.Phone, "+15550001111")));
+        first.Name = "first";
+        await UpdateAsync("renamed", Request("other", LinkCodes.New()));
+        Assert.Equal(["other", "renamed", "taken"], await NamesAsync());
+        Assert.Equal("+15550001111", (await App.WithDbAsync(db => db.OtpRequests.AsNoTracking().SingleAsync(r => r.Id == first.Id))).Phone);
     }
 
     [Fact]
