@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -62,14 +63,9 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
             return null;
         }
 
-        // The open request and the chat's recent messages in one query.
-        var db = lifecycle.Db;
-        var recent = RecentFromChat(lifecycle, instance, message);
-        var found = await OpenRequests(db, instance, codes)
-            .Select(r => new { Request = r, Recent = recent.Count() })
-            .FirstOrDefaultAsync();
-        if (found is not { Request: var request } || found.Recent >= limits.Value.InboundPerChatPerMinute || lifecycle.Now >= request.ExpiresAt
-            || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
+        // The open request, only while the chat is under its limit, in one query.
+        var request = await OpenRequestAsync(lifecycle, instance, codes, (message, limits.Value.InboundPerChatPerMinute));
+        if (request is null || lifecycle.Now >= request.ExpiresAt || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
         {
             return null;
         }
@@ -114,10 +110,32 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
     private async Task<bool> IsOverLimitAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message) =>
         await RecentFromChat(lifecycle, instance, message).CountAsync() >= limits.Value.InboundPerChatPerMinute;
 
-    /// <summary>The open link requests with one of <paramref name="codes"/> (at most one: a unique partial index).</summary>
-    private static IQueryable<OtpRequest> OpenRequests(PasslineDb db, Instance instance, List<string> codes) =>
-        db.OtpRequests.AsNoTracking()
-            .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status == OtpStatus.Pending && codes.Contains(r.Code));
+    /// <summary>
+    /// The open link request with one of <paramref name="codes"/> (at most one: a unique partial index); with
+    /// <paramref name="underLimit"/>, only while the sender's chat sent fewer messages than its limit in the last minute.
+    /// Read without EF Core's query pipeline (<see cref="RowReads"/>): every inbound message runs it.
+    /// </summary>
+    private static Task<OtpRequest?> OpenRequestAsync(
+        RequestLifecycle lifecycle, Instance instance, List<string> codes, (IncomingMessage Message, int Limit)? underLimit = null)
+    {
+        var db = lifecycle.Db;
+        List<DbParameter> parameters = [db.Parameter<OtpRequest>(nameof(OtpRequest.InstanceId), "instance", instance.Id)];
+        parameters.AddRange(codes.Select((code, i) => db.Parameter<OtpRequest>(nameof(OtpRequest.Code), $"code{i}", code)));
+        var sql = new System.Text.StringBuilder($"""
+            SELECT * FROM otp_requests
+            WHERE instance_id = @instance AND otp_type = '{OtpTypes.Link}' AND status = '{OtpStatus.Pending.Name()}'
+              AND code IN ({string.Join(", ", codes.Select((_, i) => $"@code{i}"))})
+            """);
+        if (underLimit is var (message, limit))
+        {
+            sql.Append(" AND (SELECT count(*) FROM inbound_messages WHERE instance_id = @instance AND chat_id = @chat AND received_at > @since) < @limit");
+            parameters.Add(db.Parameter<InboundMessage>(nameof(InboundMessage.ChatId), "chat", message.ChatId));
+            parameters.Add(db.Parameter<InboundMessage>(nameof(InboundMessage.ReceivedAt), "since", lifecycle.Now.AddMinutes(-1)));
+            parameters.Add(db.Parameter<OtpRequest>(nameof(OtpRequest.FailedAttempts), "limit", limit));
+        }
+
+        return db.ReadFirstAsync<OtpRequest>(sql.Append(" LIMIT 1").ToString(), parameters, lifecycle.Work.Aborted);
+    }
 
     private async Task<InboundMessage> RecordAndMatchAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message, string publicBase)
     {
@@ -143,7 +161,7 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
 
         var db = lifecycle.Db;
         // The open request with the code, else the latest ended one: each read serves from its own partial index.
-        var request = await OpenRequests(db, instance, codes).FirstOrDefaultAsync()
+        var request = await OpenRequestAsync(lifecycle, instance, codes)
             ?? await db.OtpRequests.AsNoTracking()
                 .Where(r => r.InstanceId == instance.Id && r.OtpType == OtpTypes.Link && r.Status != OtpStatus.Pending && codes.Contains(r.Code))
                 .OrderByDescending(r => r.CreatedAt)
