@@ -19,8 +19,8 @@ namespace Passline.Storage;
 /// Why not EF Core's own queries here: since EF Core 9 every run of a relational query builds a delegate from a
 /// dynamic method (the command resolver its compiled plan holds as a nested lambda), on top of finding the plan from
 /// the query's expression. A <c>perf</c> profile of the simulator's outbox read put that delegate alone at 10% of the
-/// request's CPU and the query pipeline at a third; a request that reads one row cost 340-420 µs of server CPU where
-/// the health check costs 27 µs (README, Benchmark).
+/// request's CPU and the query pipeline at a third; a request that reads one row cost 330-420 µs of server CPU where
+/// the health check costs 19-29 µs (README, Benchmark).
 /// </para>
 /// </summary>
 public static class RowReads

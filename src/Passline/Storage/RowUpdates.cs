@@ -8,7 +8,7 @@ namespace Passline.Storage;
 
 /// <summary>
 /// Writes the changes of one attached row, and optionally one new row beside it, with hand-written SQL instead of
-/// <c>SaveChanges</c> (SPEC 9: no change tracking's save pipeline on the hot paths). EF Core's change tracking still
+/// <c>SaveChanges</c>, whose pipeline is costly on a hot path (SPEC 9). EF Core's change tracking still
 /// says which columns changed, so the <c>UPDATE</c> sets exactly what <c>SaveChanges</c> would; the values go through
 /// each property's type mapping and value converter (<see cref="StoredValues"/>), the new row through
 /// <see cref="RowInserts"/>. One command: on PostgreSQL one statement (a data-modifying <c>WITH</c>), one round trip,
