@@ -49,10 +49,11 @@ public static class RowUpdates
             if (inserted is not null)
             {
                 // The new row only beside an update that found its row.
-                var (insert, values) = db.Database.IsNpgsql()
+                var postgres = db.Database.IsNpgsql();
+                var (insert, values) = postgres
                     ? RowInserts.PostgresInsert(db.Model, [inserted], "updated", "i")
                     : RowInserts.SqliteInsert(db, inserted, "changes() = 1", "i");
-                sql = db.Database.IsNpgsql() ? $"WITH updated AS ({sql} RETURNING 1) {insert}" : $"{sql}; {insert}";
+                sql = postgres ? $"WITH updated AS ({sql} RETURNING 1) {insert}" : $"{sql}; {insert}";
                 parameters.AddRange(values);
             }
 
