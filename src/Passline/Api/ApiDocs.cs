@@ -104,6 +104,7 @@ public static class ApiDocs
                 .HideDeveloperTools()
                 .HideClientButton()
                 .AddPreferredSecuritySchemes("bearer"))
+            .AnswerHead()
             .AddEndpointFilter(async (invocation, next) =>
             {
                 // Scalar's page starts its bundle with an inline script; everything it loads comes from this origin.

@@ -33,9 +33,9 @@ public static class DemoApp
     public static IEndpointRouteBuilder MapDemo(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/demo").ExcludeFromDescription().AddEndpointFilter(RequireSimulator);
-        group.MapGet("", Home).WithName("Demo");
+        group.MapGet("", Home).WithName("Demo").AnswerHead();
         group.MapPost("/login", Login).WithName("DemoLogin").DisableAntiforgery();
-        group.MapGet("/signed-in", SignedIn).WithName("DemoSignedIn");
+        group.MapGet("/signed-in", SignedIn).WithName("DemoSignedIn").AnswerHead();
         group.MapPost("/logout", Logout).WithName("DemoLogout").DisableAntiforgery();
         return app;
     }

@@ -12,7 +12,7 @@ public static class Dashboard
 {
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/dashboard", Show).ExcludeFromDescription();
+        app.MapGet("/dashboard", Show).ExcludeFromDescription().AnswerHead();
         return app;
     }
 

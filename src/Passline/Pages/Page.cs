@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
 using Passline.Localization;
 
 namespace Passline.Pages;
@@ -15,6 +16,13 @@ public static class Page
     /// <summary>The page <typeparamref name="TPage"/> with <paramref name="parameters"/> (an object whose properties name its parameters), in <paramref name="language"/>.</summary>
     public static IResult Render<TPage>(string language, object? parameters = null, int statusCode = StatusCodes.Status200OK) where TPage : IComponent =>
         new LocalizedResult(new RazorComponentResult<TPage>(parameters ?? new { }) { StatusCode = statusCode }, Languages.Culture(language));
+
+    /// <summary>
+    /// Answers HEAD as it answers GET (RFC 9110, 9.3.2): uptime monitors and link checkers ask with HEAD, and Kestrel sends
+    /// the GET's headers without its body. Only for pages whose GET changes nothing.
+    /// </summary>
+    public static TBuilder AnswerHead<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
 
     /// <summary>The page for a client over the per-IP limit (SPEC 6), with <c>Retry-After</c>, in the browser's language.</summary>
     public static IResult TooManyRequests(HttpContext context, TimeSpan retryAfter)

@@ -35,7 +35,7 @@ public static partial class SimulatedPhone
     public static IEndpointRouteBuilder MapSimulatedPhone(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/simulator/{instance}").ExcludeFromDescription();
-        group.MapGet("", Show).WithName("SimulatedPhone");
+        group.MapGet("", Show).WithName("SimulatedPhone").AnswerHead();
         group.MapPost("", Send).WithName("SimulatedPhoneSend").DisableAntiforgery();
         group.MapGet("/chat", Chat).WithName("SimulatedPhoneChat");
         return app;
