@@ -23,7 +23,8 @@ public static class DbErrors
 
     /// <summary>
     /// True when <paramref name="exception"/> (or what it wraps) is a passing failure of the database: a restart, a
-    /// dropped connection, an exhausted pool, a busy SQLite file. Worth a short retry, then a 503, never a 500.
+    /// dropped connection, an exhausted pool, a busy SQLite file, a connection whose prepared statements no longer match
+    /// (<see cref="IsPreparedStatementMismatch"/>). Worth a short retry, then a 503, never a 500.
     /// </summary>
     public static bool IsTransient(Exception? exception)
     {
@@ -32,6 +33,7 @@ public static class DbErrors
             switch (e)
             {
                 case NpgsqlException npgsql when npgsql.IsTransient:
+                case PostgresException { SqlState: PostgresErrorCodes.DuplicatePreparedStatement or PostgresErrorCodes.InvalidSqlStatementName }:
                 case SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
                 case TimeoutException:
                     return true;
@@ -40,4 +42,13 @@ public static class DbErrors
 
         return false;
     }
+
+    /// <summary>
+    /// True when a connection's prepared statements no longer match what Npgsql believes of them: after a database
+    /// restart cut a command short, Npgsql's automatic preparation was seen to prepare again a statement the server
+    /// already held (42P05, "prepared statement "_auto0" already exists"), and a connection in that state fails the same
+    /// way on every later use (npgsql/npgsql#4082 is such a case). Passing, once those connections are gone.
+    /// </summary>
+    public static bool IsPreparedStatementMismatch(Exception? exception) =>
+        exception?.GetBaseException() is PostgresException { SqlState: PostgresErrorCodes.DuplicatePreparedStatement or PostgresErrorCodes.InvalidSqlStatementName };
 }
