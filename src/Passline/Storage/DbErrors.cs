@@ -33,7 +33,7 @@ public static class DbErrors
             switch (e)
             {
                 case NpgsqlException npgsql when npgsql.IsTransient:
-                case PostgresException { SqlState: PostgresErrorCodes.DuplicatePreparedStatement or PostgresErrorCodes.InvalidSqlStatementName }:
+                case PostgresException postgres when IsMismatch(postgres):
                 case SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
                 case TimeoutException:
                     return true;
@@ -50,5 +50,8 @@ public static class DbErrors
     /// way on every later use (npgsql/npgsql#4082 is such a case). Passing, once those connections are gone.
     /// </summary>
     public static bool IsPreparedStatementMismatch(Exception? exception) =>
-        exception?.GetBaseException() is PostgresException { SqlState: PostgresErrorCodes.DuplicatePreparedStatement or PostgresErrorCodes.InvalidSqlStatementName };
+        exception?.GetBaseException() is PostgresException postgres && IsMismatch(postgres);
+
+    private static bool IsMismatch(PostgresException exception) =>
+        exception.SqlState is PostgresErrorCodes.DuplicatePreparedStatement or PostgresErrorCodes.InvalidSqlStatementName;
 }
