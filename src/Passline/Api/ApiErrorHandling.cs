@@ -15,6 +15,10 @@ public static class ApiErrorHandling
             ExceptionHandler = context =>
             {
                 var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+
+                // A read outside a unit of work (an API GET, a page) has no retry of its own: the client's next try must
+                // not meet the same broken connection.
+                Storage.DbErrors.ForgetConnectionsAfter(exception);
                 var error = exception is BadHttpRequestException bad
                     ? bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.Status(bad.StatusCode, "The request could not be read.")
                     : Storage.DbErrors.IsTransient(exception) ? ApiError.Unavailable()

@@ -52,6 +52,19 @@ public static class DbErrors
     public static bool IsPreparedStatementMismatch(Exception? exception) =>
         exception?.GetBaseException() is PostgresException postgres && IsMismatch(postgres);
 
+    /// <summary>
+    /// After a prepared-statement mismatch (<see cref="IsPreparedStatementMismatch"/>), empties Npgsql's pools: the
+    /// connection that met it would fail the same way on every later use, whoever uses it next. Idle connections close
+    /// now, busy ones when they go back; the next try, of a unit or of the client's request, runs on a fresh one.
+    /// </summary>
+    public static void ForgetConnectionsAfter(Exception? exception)
+    {
+        if (IsPreparedStatementMismatch(exception))
+        {
+            NpgsqlConnection.ClearAllPools();
+        }
+    }
+
     private static bool IsMismatch(PostgresException exception) =>
         exception.SqlState is PostgresErrorCodes.DuplicatePreparedStatement or PostgresErrorCodes.InvalidSqlStatementName;
 }

@@ -92,12 +92,7 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
                 // Nothing of the failed try was committed: the unit runs again from its start on a fresh context and
                 // connection. The pause is real time on purpose: it paces reconnects to a database, it dates nothing.
                 logger.LogInformation("A unit of work met a passing database failure ({Error}); trying again", e.GetBaseException().Message);
-                if (DbErrors.IsPreparedStatementMismatch(e))
-                {
-                    // The try runs again on connections opened afresh, whose prepared statements are known to both sides.
-                    Npgsql.NpgsqlConnection.ClearAllPools();
-                }
-
+                DbErrors.ForgetConnectionsAfter(e);
                 await Task.Delay(TransientRetries[attempt], cancellationToken);
             }
         }
