@@ -17,16 +17,23 @@ public static class ApiJson
         return options;
     }
 
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss'+00:00'";
+
     /// <summary>UTC, second precision, explicit offset (SPEC 2).</summary>
     public static string Timestamp(DateTimeOffset value) =>
-        value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", CultureInfo.InvariantCulture);
+        value.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
     private sealed class TimestampConverter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture);
 
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(Timestamp(value));
+        /// <summary>Formatted straight into the answer's UTF-8, without a string in between.</summary>
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+        {
+            Span<byte> utf8 = stackalloc byte[32];
+            value.UtcDateTime.TryFormat(utf8, out var written, TimestampFormat, CultureInfo.InvariantCulture);
+            writer.WriteStringValue(utf8[..written]);
+        }
     }
 }

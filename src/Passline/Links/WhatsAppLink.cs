@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Passline.Links;
@@ -13,28 +14,47 @@ public static class WhatsAppLink
     /// <summary>
     /// application/x-www-form-urlencoded as PHP's <c>urlencode</c> writes it, which Hypersender's links use:
     /// letters, digits and <c>-_.</c> as they are, space as <c>+</c>, every other UTF-8 byte as upper-case <c>%XX</c>.
+    /// Every generate-link answer carries one, so it is written in one pass into the string it returns.
     /// </summary>
     public static string FormEncode(string text)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        var builder = new StringBuilder(bytes.Length * 3);
-        foreach (var b in bytes)
+        var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
         {
-            var c = (char)b;
-            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            var bytes = new ArraySegment<byte>(utf8, 0, Encoding.UTF8.GetBytes(text, utf8));
+            var length = 0;
+            foreach (var b in bytes)
             {
-                builder.Append(c);
+                length += AsItIs(b) || b == ' ' ? 1 : 3;
             }
-            else if (c == ' ')
-            {
-                builder.Append('+');
-            }
-            else
-            {
-                builder.Append('%').Append(Convert.ToHexString([b]));
-            }
-        }
 
-        return builder.ToString();
+            return string.Create(length, bytes, static (chars, bytes) =>
+            {
+                var i = 0;
+                foreach (var b in bytes)
+                {
+                    if (AsItIs(b))
+                    {
+                        chars[i++] = (char)b;
+                    }
+                    else if (b == ' ')
+                    {
+                        chars[i++] = '+';
+                    }
+                    else
+                    {
+                        chars[i++] = '%';
+                        chars[i++] = "0123456789ABCDEF"[b >> 4];
+                        chars[i++] = "0123456789ABCDEF"[b & 0xF];
+                    }
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
+        }
     }
+
+    private static bool AsItIs(byte b) => char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_' or (byte)'.';
 }

@@ -22,6 +22,9 @@ public sealed class PasslineMetrics
     private readonly Counter<long> deliveryReports;
     private readonly Counter<long> retentionDeleted;
 
+    /// <summary>Each instance's tag value, written once instead of on every measurement (a deployment has a few).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> instanceTags = new();
+
     public PasslineMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
@@ -39,19 +42,19 @@ public sealed class PasslineMetrics
     }
 
     public void RequestCreated(Guid instance, string otpType) =>
-        requestsCreated.Add(1, new("instance", instance.ToString()), new("otp_type", otpType));
+        requestsCreated.Add(1, new("instance", Tag(instance)), new("otp_type", otpType));
 
-    public void LinkClicked(Guid instance) => linkClicks.Add(1, new KeyValuePair<string, object?>("instance", instance.ToString()));
+    public void LinkClicked(Guid instance) => linkClicks.Add(1, new KeyValuePair<string, object?>("instance", Tag(instance)));
 
     public void MessageReceived(Guid instance, string outcome) =>
-        messagesReceived.Add(1, new("instance", instance.ToString()), new("outcome", outcome));
+        messagesReceived.Add(1, new("instance", Tag(instance)), new("outcome", outcome));
 
     public void RequestEnded(Guid instance, string otpType, OtpStatus status, string? reason, TimeSpan? sinceCreated)
     {
-        requestsEnded.Add(1, new("instance", instance.ToString()), new("otp_type", otpType), new("status", status.Name()), new("reason", reason ?? ""));
+        requestsEnded.Add(1, new("instance", Tag(instance)), new("otp_type", otpType), new("status", status.Name()), new("reason", reason ?? ""));
         if (status == OtpStatus.Verified && sinceCreated is { } elapsed)
         {
-            timeToVerification.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("instance", instance.ToString()));
+            timeToVerification.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("instance", Tag(instance)));
         }
     }
 
@@ -64,6 +67,8 @@ public sealed class PasslineMetrics
         deliveryReports.Add(1, new("channel", channel), new("status", status));
 
     public void RetentionDeleted(string table, int rows) => retentionDeleted.Add(rows, new KeyValuePair<string, object?>("table", table));
+
+    private string Tag(Guid instance) => instanceTags.GetOrAdd(instance, static id => id.ToString());
 
     public static IServiceCollection AddPasslineMetrics(IServiceCollection services)
     {
