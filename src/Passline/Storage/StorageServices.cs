@@ -42,6 +42,8 @@ public static class StorageServices
         {
             services.AddSingleton(services => new Writes(
                 services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null, services.GetRequiredService<ILogger<Writes>>()));
+            services.AddSingleton(services => new OwnContexts(() => new PostgresPasslineDb((DbContextOptions<PostgresPasslineDb>)Common(
+                ConfigurePostgres(new DbContextOptionsBuilder<PostgresPasslineDb>(), Unpooled(connectionString)), services).Options)));
         }
         else
         {
@@ -110,6 +112,10 @@ public static class StorageServices
 
         return builder.ConnectionString;
     }
+
+    /// <summary>The connection string of a connection that does not come from Npgsql's pool nor go back to it (<see cref="OwnContext"/>).</summary>
+    private static string Unpooled(string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 
     /// <summary>SQLite on a connection of the caller's (the single writer's own), which closes and disposes it.</summary>
     public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder options, SqliteConnection connection) =>

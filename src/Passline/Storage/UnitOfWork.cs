@@ -79,13 +79,29 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
         Statement,
     }
 
-    private async Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, Kind kind, CancellationToken cancellationToken)
+    private Task<T> RunAsync<T>(Func<UnitOfWork, Task<T>> unit, Kind kind, CancellationToken cancellationToken) =>
+        RetryAsync(() => RunOnceAsync(unit, kind, cancellationToken), afterFailure: null, cancellationToken);
+
+    /// <summary>
+    /// A statement, atomic by itself, on the caller's own context (PostgreSQL's generate-link writer), with the retries of
+    /// any unit: after a passing failure the context and its connection are dropped, and the next try opens another.
+    /// </summary>
+    public Task RunStatementAsync(OwnContext own, Func<PasslineDb, Task> statement, CancellationToken cancellationToken) =>
+        RetryAsync(async () =>
+        {
+            var db = await own.OpenAsync(cancellationToken);
+            await statement(db);
+            Saved(db);
+            return true;
+        }, own.DropAsync, cancellationToken);
+
+    private async Task<T> RetryAsync<T>(Func<Task<T>> once, Func<ValueTask>? afterFailure, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await RunOnceAsync(unit, kind, cancellationToken);
+                return await once();
             }
             catch (Exception e) when (attempt < TransientRetries.Length && DbErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
@@ -93,6 +109,11 @@ public sealed class Writes(IServiceScopeFactory scopes, TimeProvider time, Sqlit
                 // connection. The pause is real time on purpose: it paces reconnects to a database, it dates nothing.
                 logger.LogInformation("A unit of work met a passing database failure ({Error}); trying again", e.GetBaseException().Message);
                 DbErrors.ForgetConnectionsAfter(e);
+                if (afterFailure is not null)
+                {
+                    await afterFailure();
+                }
+
                 await Task.Delay(TransientRetries[attempt], cancellationToken);
             }
         }
