@@ -49,7 +49,7 @@ public static class DbErrors
     /// already held (42P05, "prepared statement "_auto0" already exists"), and a connection in that state fails the same
     /// way on every later use (npgsql/npgsql#4082 is such a case). Passing, once those connections are gone.
     /// </summary>
-    public static bool IsPreparedStatementMismatch(Exception? exception) =>
+    private static bool IsPreparedStatementMismatch(Exception? exception) =>
         exception?.GetBaseException() is PostgresException postgres && IsMismatch(postgres);
 
     /// <summary>
