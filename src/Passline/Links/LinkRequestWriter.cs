@@ -17,7 +17,7 @@ namespace Passline.Links;
 /// the next batch. With four batches in flight (the design before), the backends mostly waited on the log's flush
 /// (<c>pg_stat_activity</c>: <c>WALSync</c>, <c>WALWrite</c>), each flush covering a batch of ~12 rows; with one, batches
 /// hold ~28 rows and the database spends 27-38 µs of CPU a request instead of 38-50. Five pairs of <c>wrk</c> on the
-/// server alone (README, Benchmark): 13,186-17,573 req/s against 12,536-15,426, p99 7.8-10.7 ms against 9.2-11.7.
+/// server alone (docs/performance.md): 13,186-17,573 req/s against 12,536-15,426, p99 7.8-10.7 ms against 9.2-11.7.
 /// The batches go through a connection of the writer's own (<see cref="OwnContext"/>), not one from the pool each.
 /// </para>
 /// </summary>

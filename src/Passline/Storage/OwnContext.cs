@@ -8,7 +8,7 @@ namespace Passline.Storage;
 /// server process. Npgsql hands out its idle connections in turn, so once a burst has opened dozens of them (the full
 /// login flows), a writer that took one from the pool for each batch ran each batch on another server process, whose
 /// caches had gone cold: generate-link after a run of flows measured 13,926-15,649 req/s and 33-37 µs of the database's
-/// CPU a request, against 16,342-16,678 and 29-30 on a server that had run no flows (README, Benchmark). Used by one
+/// CPU a request, against 16,342-16,678 and 29-30 on a server that had run no flows (docs/performance.md). Used by one
 /// caller at a time.
 /// </summary>
 public sealed class OwnContext(Func<PasslineDb> create) : IAsyncDisposable

@@ -20,7 +20,7 @@ namespace Passline.Storage;
 /// the expression, the parameters extracted from it) and, since EF Core 9, builds a delegate from a dynamic method for
 /// the command resolver the plan holds as a nested lambda. A <c>perf</c> profile of the simulator's outbox read put 28%
 /// of the request's samples in starting the query, against 18% in running it and reading the row; a request that reads
-/// one row cost 330-420 µs of server CPU where the health check costs 19-29 µs (README, Benchmark).
+/// one row cost 330-420 µs of server CPU where the health check costs 19-29 µs (docs/performance.md).
 /// </para>
 /// </summary>
 public static class RowReads

@@ -15,7 +15,7 @@ namespace Passline.Storage;
 /// atomic without a transaction; on SQLite two statements, which the unit's savepoint keeps together.
 /// <para>
 /// Measured on the PostgreSQL flows: the outbox's two records a flow (the reply's and the callback's) were 13% of the
-/// server's CPU samples in <c>SaveChanges</c> (README, Benchmark).
+/// server's CPU samples in <c>SaveChanges</c> (docs/performance.md).
 /// </para>
 /// </summary>
 public static class RowUpdates
