@@ -2,7 +2,8 @@
 -- 200 it received to its own file ($BENCH_CODES.<thread>, in chunks of 4,096); done() gathers them into $BENCH_CODES
 -- (when set) so that bench/run can check that each one is stored, and prints the figures as key=value lines.
 -- Written as they come rather than kept to the end: a table holding every code of a 20 s run grew the load generator's
--- work with the run, and cost the bare endpoint 3-11% of its throughput and ~1 ms of p99 on 2 cores (README, Benchmark).
+-- work with the run, and cost the bare endpoint 3-11% of its throughput and ~1 ms of p99 on 2 cores (README,
+-- Benchmark).
 local token = os.getenv("PASSLINE_TOKEN")
 local codes_file = os.getenv("BENCH_CODES")
 local chunk = 4096
@@ -61,7 +62,8 @@ function done(summary, latency, requests)
   if all then all:close() end
   local e = summary.errors
   io.write(string.format("wrk_rps=%.1f\n", summary.requests / (summary.duration / 1e6)))
-  io.write(string.format("wrk_p50_ms=%.2f\nwrk_p99_ms=%.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("wrk_p50_ms=%.2f\nwrk_p99_ms=%.2f\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
   io.write(string.format("wrk_ok=%d\nwrk_non200=%d\n", total_ok, total_other))
   io.write(string.format("wrk_socket_errors=%d\n", e.connect + e.read + e.write + e.timeout))
 end
