@@ -52,7 +52,8 @@ public sealed class PostgresPasslineDb(DbContextOptions<PostgresPasslineDb> opti
         // An outbox row is updated twice: its claim sets only a lease, which no index holds, so the new version can stay
         // on the row's page without new index entries (a HOT update) if the page has room; filled to the brim by
         // inserts, it had room for ~40% of them. Pages kept 30% free made it every claim (49-50% of the updates, the
-        // record being the other half): +12% full flows on the means of four interleaved pairs (docs/performance.md, "This round").
+        // record being the other half): +12% full flows on the means of four interleaved pairs (docs/performance.md,
+        // "This round").
         foreach (var outbox in modelBuilder.Model.GetEntityTypes().Where(e => e.ClrType.IsAssignableTo(typeof(Outbox.OutboxRow))).ToList())
         {
             modelBuilder.Entity(outbox.ClrType).HasStorageParameter("fillfactor", 70);
