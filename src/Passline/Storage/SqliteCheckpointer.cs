@@ -24,8 +24,8 @@ namespace Passline.Storage;
 /// tries again before its next batch; after <see cref="BusyAttempts"/> such attempts this thread stands aside until the
 /// restart. Timed in a build made for it (generate-link on SQLite, 64 connections, server alone):
 /// before this, the writer's catch-ups held its queue 6-8 ms each, up to 18 ms, 0.8-1.0 s in all of 15 s, and they
-/// were the 1% of slowest requests (12-14 ms waiting for the writer, against 0.7 ms at the median); with it, 0.2 s in
-/// all. Three interleaved pairs of the product's builds: p99 10.0-10.7 ms under <c>wrk</c> against 14.3-15.3,
+/// were the 1% of slowest requests (11-14 ms waiting for the writer, against 0.7 ms at the median); with it, 0.2-0.25 s
+/// in all. Three interleaved pairs of the product's builds: p99 10.0-10.7 ms under <c>wrk</c> against 14.3-15.3,
 /// 99.6-99.8% served within 10 ms against 98.0-98.5%, throughput within the noise (docs/performance.md).
 /// </para>
 /// </summary>
