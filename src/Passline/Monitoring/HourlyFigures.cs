@@ -33,6 +33,12 @@ public static class HourlyFigures
             : [Instant(postgres, from), Instant(postgres, to)];
         var ofInstance = instanceId is null ? "" : "AND instance_id = {2}";
 
+        // SQLite, without statistics, takes an equality for the most selective of terms and would read the hour's
+        // verified requests through the status index, that is every verified request ever stored; a unary + keeps that
+        // index out, so the period's index is used. Measured on 4.5 million requests: the statistics of 672 hours took
+        // 9 minutes of `passline purge` that way (bench/seed-sqlite.sql); PostgreSQL plans by its statistics.
+        var verified = postgres ? "status = 'verified'" : "+status = 'verified'";
+
         // Only fixed expressions are spliced into the SQL; the period and the instance are parameters.
 #pragma warning disable EF1002
         var requests = await db.Database.SqlQueryRaw<RequestRow>(
@@ -62,7 +68,7 @@ public static class HourlyFigures
                 SELECT instance_id, {{HourOf("created_at")}} AS hour_start, {{milliseconds}} AS ms
                 FROM otp_requests
                 WHERE created_at >= {0} AND created_at < {1} {{ofInstance}}
-                    AND otp_type = 'link' AND status = 'verified' AND verified_at IS NOT NULL
+                    AND otp_type = 'link' AND {{verified}} AND verified_at IS NOT NULL
             ) AS verified
             GROUP BY 1, 2, 3
             """, parameters).ToListAsync(ct);

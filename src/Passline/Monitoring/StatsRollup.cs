@@ -20,7 +20,8 @@ public sealed class StatsRollup(IServiceScopeFactory scopes, Writes writes, Time
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var stored = 0;
-        while (!cancellationToken.IsCancellationRequested && await StoreNextHourAsync(cancellationToken))
+        var open = new OldestOpen();
+        while (!cancellationToken.IsCancellationRequested && await StoreNextHourAsync(open, cancellationToken))
         {
             stored++;
         }
@@ -32,7 +33,20 @@ public sealed class StatsRollup(IServiceScopeFactory scopes, Writes writes, Time
     public static Task<DateTimeOffset?> SummarizedUntilAsync(PasslineDb db, CancellationToken cancellationToken) =>
         db.StatsWatermark.AsNoTracking().Where(w => w.Id == StatsWatermark.TheRow).Select(w => w.SummarizedUntil).SingleAsync(cancellationToken);
 
-    private async Task<bool> StoreNextHourAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The creation time of the oldest open request, read once a run: a request opened since is dated after every hour
+    /// the run can store, and one that ended since only makes the run stop early. Read for each hour instead, it cost
+    /// more than the hour's figures when many requests are open (a tenth of a second with 340,000 open, for each of 672
+    /// hours in the measurement under <see cref="HourlyFigures.ComputeAsync"/>).
+    /// </summary>
+    private sealed class OldestOpen
+    {
+        public bool Read { get; set; }
+
+        public DateTimeOffset? CreatedAt { get; set; }
+    }
+
+    private async Task<bool> StoreNextHourAsync(OldestOpen open, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
@@ -47,10 +61,16 @@ public sealed class StatsRollup(IServiceScopeFactory scopes, Writes writes, Time
 
         // An open request holds its hour, and every later one, back: checked first among the few open requests (the
         // status index) rather than by reading the whole hour.
-        var oldestOpen = await db.OtpRequests.AsNoTracking()
-            .Where(r => r.Status == OtpStatus.Pending || r.Status == OtpStatus.Sent)
-            .OrderBy(r => r.CreatedAt).Select(r => (DateTimeOffset?)r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
-        if (oldestOpen < start + HourlyFigures.Hour)
+        if (!open.Read)
+        {
+            open.CreatedAt = await db.OtpRequests.AsNoTracking()
+                .Where(r => r.Status == OtpStatus.Pending || r.Status == OtpStatus.Sent)
+                .OrderBy(r => r.CreatedAt).Select(r => (DateTimeOffset?)r.CreatedAt)
+                .FirstOrDefaultAsync(cancellationToken);
+            open.Read = true;
+        }
+
+        if (open.CreatedAt < start + HourlyFigures.Hour)
         {
             return false;
         }
