@@ -2,8 +2,8 @@
 -- 200 it received to its own file ($BENCH_CODES.<thread>, in chunks of 4,096); done() gathers them into $BENCH_CODES
 -- (when set) so that bench/run can check that each one is stored, and prints the figures as key=value lines.
 -- Written as they come rather than kept to the end: a table holding every code of a 20 s run grew the load generator's
--- work with the run, and cost the bare endpoint 3-11% of its throughput and ~1 ms of p99 on 2 cores (README,
--- Benchmark).
+-- work with the run, and cost the bare endpoint 3-11% of its throughput and ~1 ms of p99 on 2 cores
+-- (docs/performance.md).
 local token = os.getenv("PASSLINE_TOKEN")
 local codes_file = os.getenv("BENCH_CODES")
 local chunk = 4096
