@@ -40,7 +40,7 @@ public static class JsonBody
     /// <summary>
     /// The raw body, at most 64 KiB: webhooks need the bytes as sent to check their signature. Read where Kestrel already
     /// holds it (its pipe) and copied once; a buffer of the largest size rented per call was a 128 KiB array, on the
-    /// large object heap, and the shared pool kept up to one per thread and 32 per core of them.
+    /// large object heap, and the shared pool kept up to one per thread and 32 per core of them (docs/performance.md).
     /// </summary>
     public static async Task<(byte[]? Bytes, ApiError? Error)> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
     {
