@@ -87,12 +87,28 @@ public sealed class Browser : IDisposable
         wait.IgnoreExceptionTypes(typeof(NoSuchElementException), typeof(StaleElementReferenceException));
         try
         {
-            wait.Until(_ => condition());
+            wait.Until(_ => Holds(condition));
         }
         catch (WebDriverTimeoutException e)
         {
             var body = Driver.FindElements(By.TagName("body")).FirstOrDefault()?.Text;
             throw new WebDriverTimeoutException($"{e.Message}\nat {Driver.Url}\n{body}", e);
+        }
+    }
+
+    /// <summary>
+    /// A condition read while the page navigates (a form just posted) can reach an element of the document being left:
+    /// chromedriver reports that as an unknown error, not as a stale element, and the next poll reads the new document.
+    /// </summary>
+    private static bool Holds(Func<bool> condition)
+    {
+        try
+        {
+            return condition();
+        }
+        catch (UnknownErrorException e) when (e.Message.Contains("does not belong to the document", StringComparison.Ordinal))
+        {
+            return false;
         }
     }
 

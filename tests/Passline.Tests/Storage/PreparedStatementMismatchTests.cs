@@ -82,7 +82,9 @@ public sealed class PreparedStatementMismatchTests
     /// <summary>
     /// Passline on PostgreSQL (a cluster of its own when the suite runs on SQLite) with one connection in its pool, so
     /// that every statement runs on the connection the mismatch is made on. Npgsql prepares a statement on its fifth
-    /// use on a connection: a test repeats its call that often first.
+    /// use on a connection: a test repeats its call that often first. The background workers are off (a node that
+    /// serves HTTP only): a worker's poll could otherwise meet the mismatch first, and its recovery empty the pool
+    /// before the test's own call, which then runs on a fresh connection.
     /// </summary>
     private sealed class OneConnection : IAsyncDisposable
     {
@@ -103,6 +105,7 @@ public sealed class PreparedStatementMismatchTests
                 server.App = new PasslineApp(server.database, new Dictionary<string, string?>
                 {
                     ["ConnectionStrings:Passline"] = server.database.ConnectionString + ";Maximum Pool Size=1",
+                    ["Passline:Workers:Enabled"] = "false",
                 });
                 server.Instance = await server.App.CreateInstanceAsync();
                 server.Client = server.Instance.Client();
