@@ -24,6 +24,7 @@ if (PasslineCommandLine.Handles(args))
 var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
 builder.AddListeners();
 builder.AddProxyHeaders();
+builder.AddIdleTrim();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddStorage();
