@@ -10,7 +10,7 @@ namespace Passline.Hosting;
 /// <see cref="BusyBytes"/> were allocated since the last trim and the last interval allocated less than
 /// <see cref="QuietBytes"/>, it runs one compacting collection that decommits what it frees
 /// (<see cref="GCCollectionMode.Aggressive"/>) and, on glibc, <c>malloc_trim(0)</c>. Measured after flows and
-/// generate-link on 2 cores: 30-35 MB back on PostgreSQL, 15-20 on SQLite, for a pause of 10-20 ms that only an idle
+/// generate-link on 2 cores: 43-59 MB back on PostgreSQL, 14-22 on SQLite (two runs each), for a pause of 10-20 ms that only an idle
 /// server sees. <c>Passline:Memory:TrimWhenIdle=false</c> turns it off.
 /// </summary>
 public sealed partial class IdleTrim(
