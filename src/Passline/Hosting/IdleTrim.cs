@@ -5,13 +5,13 @@ namespace Passline.Hosting;
 
 /// <summary>
 /// Gives memory back to the machine once a busy spell is over (README, Memory). Under load the GC's heaps grow, and
-/// glibc's allocator keeps the native memory that the JIT and the drivers freed in its arenas; neither shrinks while the
-/// server is idle, because nothing then runs a collection. Every <see cref="Interval"/>, if at least
-/// <see cref="BusyBytes"/> were allocated since the last trim and the last interval allocated less than
-/// <see cref="QuietBytes"/>, it runs one compacting collection that decommits what it frees
-/// (<see cref="GCCollectionMode.Aggressive"/>) and, on glibc, <c>malloc_trim(0)</c>. Measured after flows and
-/// generate-link on 2 cores: 43-59 MB back on PostgreSQL, 14-22 on SQLite (two runs each), for a pause of 10-20 ms that only an idle
-/// server sees. <c>Passline:Memory:TrimWhenIdle=false</c> turns it off.
+/// glibc's allocator keeps native memory freed under load in its arenas; neither shrinks while the server is idle,
+/// because nothing then runs a collection. Every <see cref="Interval"/>, if at least <see cref="BusyBytes"/> were
+/// allocated since the last trim and the last interval allocated less than <see cref="QuietBytes"/>, it runs one
+/// compacting collection that decommits what it frees (<see cref="GCCollectionMode.Aggressive"/>) and, on glibc,
+/// <c>malloc_trim(0)</c>. Measured after flows and generate-link on 2 cores: 43-59 MB back on PostgreSQL, 14-22 on
+/// SQLite (two runs each), for a pause of 10-20 ms that only an idle server sees, and the next burst no slower.
+/// <c>Passline:Memory:TrimWhenIdle=false</c> turns it off.
 /// </summary>
 public sealed partial class IdleTrim(
     TimeProvider time, IOptions<IdleTrim.Options> options, ILogger<IdleTrim> logger, IdleTrim.AllocatedBytes? allocated = null) : BackgroundService
@@ -24,7 +24,7 @@ public sealed partial class IdleTrim(
     /// <summary>Less than this allocated in an interval is quiet: an idle node's workers and a metrics scrape allocate ~30 KB/s.</summary>
     public const long QuietBytes = 1 << 20;
 
-    /// <summary>A spell worth a trim. A node under light load reaches it every few minutes, and trims then, which costs nothing.</summary>
+    /// <summary>A spell worth a trim. A node under light load reaches it every few minutes, and trims then.</summary>
     public const long BusyBytes = 256L << 20;
 
     private bool nativeTrim = OperatingSystem.IsLinux();
@@ -53,7 +53,17 @@ public sealed partial class IdleTrim(
             var now = read();
             if (now - checkedAt < QuietBytes && now - trimmedAt >= BusyBytes)
             {
-                Trim();
+                try
+                {
+                    Trim();
+                }
+                catch (Exception e)
+                {
+                    // Giving memory back is a courtesy: a failure stops it, never the server.
+                    LogFailed(logger, e);
+                    return;
+                }
+
                 now = read();
                 trimmedAt = now;
             }
@@ -83,12 +93,16 @@ public sealed partial class IdleTrim(
         LogTrimmed(logger, (before - after) >> 20, (before - afterGc) >> 20, (afterGc - after) >> 20, after >> 20);
     }
 
+    // The runtime loads "libc" as glibc's libc.so.6 on Linux; where that is another C library, the entry point is missing.
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int MallocTrim(nuint pad);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Idle after a busy spell: gave back {FreedMb} MB ({GcMb} MB from the GC heap, {NativeMb} MB native), {ResidentMb} MB resident")]
     private static partial void LogTrimmed(ILogger logger, long freedMb, long gcMb, long nativeMb, long residentMb);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Giving memory back after a busy spell failed; no longer trying")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
 }
 
 public static class IdleTrimFeature
