@@ -24,7 +24,10 @@ public sealed partial class IdleTrim(
     /// <summary>Less than this allocated in an interval is quiet: an idle node's workers and a metrics scrape allocate ~30 KB/s.</summary>
     public const long QuietBytes = 1 << 20;
 
-    /// <summary>A spell worth a trim. A node under light load reaches it every few minutes, and trims then.</summary>
+    /// <summary>
+    /// A spell worth a trim. A node whose load stays under <see cref="QuietBytes"/> an interval reaches it after 20 minutes
+    /// or more, and trims then; a busier node trims once it goes quiet.
+    /// </summary>
     public const long BusyBytes = 256L << 20;
 
     private bool nativeTrim = OperatingSystem.IsLinux();
