@@ -25,7 +25,14 @@ Func<Task<IResult>> handler = mode switch
     _ => throw new ArgumentException($"unknown mode {mode}: raw, model or full"),
 };
 app.MapPost("/rows", handler);
-app.Lifetime.ApplicationStopped.Register(() => File.Delete(file));
+app.Lifetime.ApplicationStopped.Register(() =>
+{
+    SqliteConnection.ClearAllPools();
+    foreach (var suffix in new[] { "", "-wal", "-shm" })
+    {
+        File.Delete(file + suffix);
+    }
+});
 app.Run();
 
 async Task<IResult> RawAsync()
