@@ -42,14 +42,44 @@ public static class WebhookReceiver
             return ([], invalid);
         }
 
-        var outcomes = new List<string>();
-        foreach (var message in await parse(json, target))
+        var messages = await parse(json, target);
+        var publicBase = context.RequestServices.GetRequiredService<PublicUrls>().Base(context.Request);
+        if (messages is [var only])
         {
-            outcomes.Add(await processor.ProcessAsync(target, message, context.Request, context.RequestAborted));
+            return ([await processor.ProcessAsync(target, only, publicBase, context.RequestAborted)], null);
         }
 
-        return (outcomes, null);
+        return (await ProcessAllAsync(target, messages, publicBase, processor, context.RequestAborted), null);
     }
+
+    /// <summary>
+    /// The messages of a batched delivery (Meta batches <c>entry × changes × messages</c> under load): each chat's in the
+    /// order they came, so its replies follow the same order, and chats side by side, a few at a time, so that on SQLite
+    /// their units share the writer's commits rather than waiting for one flush each. The outcomes are in the order of
+    /// <paramref name="messages"/>. A failure (a database gone for longer than the retries) fails the delivery as a
+    /// whole: the provider sends it again, and deduplication answers the messages already done.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> ProcessAllAsync(
+        Instance target, IReadOnlyList<IncomingMessage> messages, string publicBase, InboundProcessor processor, CancellationToken cancellationToken)
+    {
+        var outcomes = new string[messages.Count];
+        var chats = Enumerable.Range(0, messages.Count).GroupBy(i => messages[i].ChatId, StringComparer.Ordinal);
+        await Parallel.ForEachAsync(chats, new ParallelOptions { MaxDegreeOfParallelism = ChatsAtOnce, CancellationToken = cancellationToken },
+            async (chat, aborted) =>
+            {
+                foreach (var index in chat)
+                {
+                    outcomes[index] = await processor.ProcessAsync(target, messages[index], publicBase, aborted);
+                }
+            });
+        return outcomes;
+    }
+
+    /// <summary>
+    /// How many chats of one delivery are processed at once: enough to fill a commit of SQLite's writer, few enough
+    /// that one delivery does not take a PostgreSQL pool's connections from other requests.
+    /// </summary>
+    private const int ChatsAtOnce = 8;
 
     /// <summary>The instance <paramref name="instance"/> names, if it exists and uses <paramref name="provider"/>.</summary>
     public static async Task<Instance?> FindAsync(string instance, string provider, PasslineDb db, InstanceCache instances, CancellationToken cancellationToken) =>

@@ -14,13 +14,16 @@ namespace Passline.Inbound;
 /// What happens when a WhatsApp message arrives (SPEC 3): deduplication by provider message id, the per-chat limit,
 /// finding the bracketed code, and the transition and reply it calls for, all in one transaction.
 /// </summary>
-public sealed partial class InboundProcessor(RequestWork requests, PublicUrls urls, IOptions<RateLimitOptions> limits, Monitoring.PasslineMetrics metrics, ILogger<InboundProcessor> logger)
+public sealed partial class InboundProcessor(RequestWork requests, IOptions<RateLimitOptions> limits, Monitoring.PasslineMetrics metrics, ILogger<InboundProcessor> logger)
 {
     public const string Ignored = "ignored";
     public const string Duplicate = "duplicate";
 
-    /// <summary>Processes one message; returns its outcome (<see cref="InboundOutcomes"/>, or ignored / duplicate).</summary>
-    public async Task<string> ProcessAsync(Instance instance, IncomingMessage message, HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Processes one message; returns its outcome (<see cref="InboundOutcomes"/>, or ignored / duplicate). The reply's
+    /// verification link starts with <paramref name="publicBase"/> (<see cref="PublicUrls.Base"/>).
+    /// </summary>
+    public async Task<string> ProcessAsync(Instance instance, IncomingMessage message, string publicBase, CancellationToken cancellationToken)
     {
         if (!message.IsUserText)
         {
@@ -34,10 +37,10 @@ public sealed partial class InboundProcessor(RequestWork requests, PublicUrls ur
             // On PostgreSQL the usual case first, in one statement; whatever else happens, in a unit of work.
             record = await requests.RunEndAsync<InboundMessage?>(
                     async lifecycle => lifecycle.Db.Database.IsNpgsql()
-                        ? await MatchInOneStatementAsync(lifecycle, instance, message, urls.Base(request))
-                        : await RecordAndMatchAsync(lifecycle, instance, message, urls.Base(request)),
+                        ? await MatchInOneStatementAsync(lifecycle, instance, message, publicBase)
+                        : await RecordAndMatchAsync(lifecycle, instance, message, publicBase),
                     cancellationToken)
-                ?? await requests.RunAsync(lifecycle => RecordAndMatchAsync(lifecycle, instance, message, urls.Base(request)), cancellationToken);
+                ?? await requests.RunAsync(lifecycle => RecordAndMatchAsync(lifecycle, instance, message, publicBase), cancellationToken);
         }
         catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
         {

@@ -299,6 +299,39 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task ABatchedCloudApiDeliveryAnswersEachMessageAndEachChatInItsOrder()
+    {
+        var instance = await CloudInstanceAsync();
+        var first = await GenerateAsync(instance);
+        var second = await GenerateAsync(instance);
+
+        // Meta batches under load: several messages in one change, and several entries in one delivery. The first chat
+        // sends its code, then ten more messages: the chat's limit (10 a minute, Passline:RateLimits) holds back the
+        // eleventh of its messages, which shows that they were taken in the order they came.
+        var json = JsonNode.Parse(CloudApiText(Message(first.Code), from: "16505550001"))!;
+        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
+        var more = Enumerable.Repeat(("16505550001", "hello"), 5)
+            .Append(("16505550002", Message(second.Code)))
+            .Concat(Enumerable.Repeat(("16505550001", "hello"), 5));
+        foreach (var (from, text) in more)
+        {
+            value["contacts"]!.AsArray().Add(new JsonObject { ["profile"] = new JsonObject { ["name"] = "User" }, ["wa_id"] = from });
+            value["messages"]!.AsArray().Add(JsonNode.Parse(CloudApiText(text, from))!["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!.DeepClone());
+        }
+
+        json["entry"]!.AsArray().Add(JsonNode.Parse(CloudApiText("hello", from: "16505550003"))!["entry"]![0]!.DeepClone());
+
+        var response = await App.Client().SendAsync(SignedCloudApi(instance.Id, json.ToJsonString(), AppSecret));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string[] expected = ["matched", .. Enumerable.Repeat("no_code", 5), "matched", .. Enumerable.Repeat("no_code", 4), "rate_limited", "no_code"];
+        Assert.Equal(expected, (await response.ReadObjectAsync())["outcomes"]!.AsArray().Select(o => o!.GetValue<string>()));
+        Assert.Equal("16505550001@c.us", (await RequestAsync(App, first.Uuid)).ChatId);
+        Assert.Equal("16505550002@c.us", (await RequestAsync(App, second.Uuid)).ChatId);
+        Assert.Equal(13, await App.WithDbAsync(db => db.InboundMessages.CountAsync(m => m.InstanceId == instance.Id)));
+    }
+
+    [Fact]
     public async Task TwentyConcurrentDeliveriesOfOneWebhookGiveOneReplyAndOneTransition()
     {
         var instance = await WahaInstanceAsync();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
+using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
 using Passline.Localization;
@@ -63,7 +64,7 @@ public static partial class SimulatedPhone
     }
 
     public static async Task<IResult> Send(string instance, HttpContext context, PasslineDb db, Writes writes, IOptions<SimulatorOptions> simulator,
-        IDataProtectionProvider protection, IAntiforgery antiforgery, InboundProcessor processor, TimeProvider time, IStringLocalizer<Texts> texts)
+        IDataProtectionProvider protection, IAntiforgery antiforgery, InboundProcessor processor, PublicUrls urls, TimeProvider time, IStringLocalizer<Texts> texts)
     {
         if (await FindAsync(db, instance, simulator.Value, context.RequestAborted) is not { } found)
         {
@@ -96,7 +97,7 @@ public static partial class SimulatedPhone
 
             // The same path as a provider's webhook: deduplication, limits, matching, the reply.
             var message = new IncomingMessage($"sim_{Guid.NewGuid():N}", chatId, ChatId.Phone(chatId), text, FromMe: false, IsGroup: false);
-            await processor.ProcessAsync(found, message, context.Request, context.RequestAborted);
+            await processor.ProcessAsync(found, message, urls.Base(context.Request), context.RequestAborted);
         }
 
         return Page.Redirect(context, PhonePath(context, found));

@@ -34,7 +34,7 @@ public static class SimulatorApi
 
     public sealed record SentMessage(Guid Id, string ChatId, string Text, DateTimeOffset SentAt);
 
-    public static async Task<Results<Ok<ApiResponse<InboundResult>>, ApiError>> Inbound(HttpContext context, InboundProcessor processor)
+    public static async Task<Results<Ok<ApiResponse<InboundResult>>, ApiError>> Inbound(HttpContext context, InboundProcessor processor, PublicUrls urls)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (error is not null)
@@ -67,7 +67,7 @@ public static class SimulatorApi
         }
 
         var message = new IncomingMessage(id ?? $"sim_{Guid.NewGuid():N}", chatId ?? from!, chatId is null ? null : Requests.ChatId.Phone(chatId), text, FromMe: false, isGroup);
-        var outcome = await processor.ProcessAsync(context.AuthenticatedInstance(), message, context.Request, context.RequestAborted);
+        var outcome = await processor.ProcessAsync(context.AuthenticatedInstance(), message, urls.Base(context.Request), context.RequestAborted);
         return TypedResults.Ok(new ApiResponse<InboundResult>(true, "Message received", new InboundResult(outcome)));
     }
 
