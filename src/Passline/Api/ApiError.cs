@@ -29,7 +29,9 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
     public static ApiError NotFound(string message) => new(StatusCodes.Status404NotFound, message, null);
     public static ApiError Conflict(string message) => new(StatusCodes.Status409Conflict, message, null);
     public static ApiError Gone(string message) => new(StatusCodes.Status410Gone, message, null);
-    public static ApiError TooLarge() => new(StatusCodes.Status413PayloadTooLarge, "The request body must not be larger than 64 KiB.", null);
+    /// <summary>The body is over <paramref name="limit"/> bytes, the limit the request was under (<see cref="JsonBody.Limit"/>).</summary>
+    public static ApiError TooLarge(long? limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"The request body must not be larger than {BodyLimitOptions.Describe(limit ?? new BodyLimitOptions().RequestBodyBytes)}.", null);
     public static ApiError UnsupportedMediaType() => new(StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).", null);
     public static ApiError ServerError() => new(StatusCodes.Status500InternalServerError, "Server error.", null);
 

@@ -20,7 +20,7 @@ public static class ApiErrorHandling
                 // not meet the same broken connection.
                 Storage.DbErrors.ForgetConnectionsAfter(exception);
                 var error = exception is BadHttpRequestException bad
-                    ? bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.Status(bad.StatusCode, "The request could not be read.")
+                    ? bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge(JsonBody.Limit(context.Request)) : ApiError.Status(bad.StatusCode, "The request could not be read.")
                     : Storage.DbErrors.IsTransient(exception) ? ApiError.Unavailable()
                     : ApiError.ServerError();
                 return error.ExecuteAsync(context);

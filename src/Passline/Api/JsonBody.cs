@@ -1,16 +1,16 @@
 using System.Buffers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Passline.Api;
 
 /// <summary>
 /// Reads an API request body as a JSON object, turning every way it can be wrong into the
-/// SPEC 2.1 answer: 413 over 64 KiB, 415 not JSON, 400 not valid JSON or not an object.
-/// Fields are then read with <see cref="FieldReader"/>, so that a wrong type is a 422 naming the field.
+/// SPEC 2.1 answer: 413 over the body limit (64 KiB, <see cref="BodyLimitOptions"/>), 415 not JSON, 400 not valid JSON
+/// or not an object. Fields are then read with <see cref="FieldReader"/>, so that a wrong type is a 422 naming the field.
 /// </summary>
 public static class JsonBody
 {
-    public const int MaxBytes = 64 * 1024;
 
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32 };
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
@@ -38,15 +38,23 @@ public static class JsonBody
     }
 
     /// <summary>
-    /// The raw body, at most 64 KiB: webhooks need the bytes as sent to check their signature. Read where Kestrel already
-    /// holds it (its pipe) and copied once; a buffer of the largest size rented per call was a 128 KiB array, on the
-    /// large object heap, and the shared pool kept up to one per thread and 32 per core of them (docs/performance.md).
+    /// The body limit <paramref name="request"/> is under, as Kestrel enforces it: the server's, or the one its endpoint
+    /// set for itself before reading (a provider's webhook). Null when there is none.
+    /// </summary>
+    public static long? Limit(HttpRequest request) => request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+
+    /// <summary>
+    /// The raw body, at most <see cref="Limit"/>: webhooks need the bytes as sent to check their signature. Read where
+    /// Kestrel already holds it (its pipe) and copied once; a buffer of the largest size rented per call was a 128 KiB
+    /// array, on the large object heap, and the shared pool kept up to one per thread and 32 per core of them
+    /// (docs/performance.md).
     /// </summary>
     public static async Task<(byte[]? Bytes, ApiError? Error)> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
+        var limit = Limit(request);
+        if (request.ContentLength > limit)
         {
-            return (null, ApiError.TooLarge());
+            return (null, ApiError.TooLarge(limit));
         }
 
         var reader = request.BodyReader;
@@ -56,10 +64,10 @@ public static class JsonBody
             {
                 var result = await reader.ReadAsync(cancellationToken);
                 var buffer = result.Buffer;
-                if (buffer.Length > MaxBytes)
+                if (buffer.Length > limit)
                 {
                     reader.AdvanceTo(buffer.End);
-                    return (null, ApiError.TooLarge());
+                    return (null, ApiError.TooLarge(limit));
                 }
 
                 if (result.IsCompleted)
@@ -75,7 +83,7 @@ public static class JsonBody
         }
         catch (BadHttpRequestException e)
         {
-            return (null, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge() : ApiError.BadRequest("The request body could not be read."));
+            return (null, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge(limit) : ApiError.BadRequest("The request body could not be read."));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 using Passline.Api;
 using Passline.Inbound;
 using Passline.Instances;
@@ -8,7 +9,7 @@ using Passline.Storage;
 namespace Passline.Channels;
 
 /// <summary>
-/// What every provider's webhook does with a delivery (SPEC 5): read the raw body, find the provider's instance, check
+/// What every provider's webhook does with a delivery (SPEC 5): find the provider's instance, read the raw body, check
 /// the signature over the raw bytes (anything unsigned is refused with 401 and changes nothing), parse the JSON, and
 /// hand each user message to the <see cref="InboundProcessor"/>. A provider adapter supplies only its signature check
 /// and its parser, which may look identities up and apply delivery reports on the way.
@@ -19,16 +20,22 @@ public static class WebhookReceiver
         HttpContext context, string instance, string provider, PasslineDb db, InboundProcessor processor,
         Func<byte[], Instance, bool> isAuthentic, Func<JsonElement, Instance, Task<IReadOnlyList<IncomingMessage>>> parse)
     {
-        var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
-        if (error is not null)
-        {
-            return ([], error);
-        }
-
         var target = await FindAsync(instance, provider, db, context.RequestServices.GetRequiredService<InstanceCache>(), context.RequestAborted);
         if (target is null)
         {
             return ([], ApiError.NotFound("Instance not found."));
+        }
+
+        // Only an instance's webhook reads a body of a batch's size (Passline:Limits:WebhookBodyBytes).
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = context.RequestServices.GetRequiredService<IOptions<BodyLimitOptions>>().Value.WebhookBodyBytes;
+        }
+
+        var (body, error) = await JsonBody.ReadBytesAsync(context.Request, context.RequestAborted);
+        if (error is not null)
+        {
+            return ([], error);
         }
 
         if (!isAuthentic(body!, target))

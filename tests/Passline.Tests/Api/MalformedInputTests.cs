@@ -163,6 +163,29 @@ public sealed class MalformedInputTests(AppFixture fixture) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task TheBodyLimitIsConfigurableAndNamedInThe413()
+    {
+        await using var app = new PasslineApp(fixture.Database, new Dictionary<string, string?> { ["Passline:Limits:RequestBodyBytes"] = "2048" });
+        var instance = await app.CreateInstanceAsync();
+        var client = instance.Client();
+        client.DefaultRequestHeaders.ExpectContinue = true;
+
+        var small = await client.PostAsync(instance.Api("generate-link"), Json.Body($$"""{"name": "{{new string('x', 100)}}"}"""));
+        var large = await client.PostAsync(instance.Api("generate-link"), Json.Body($$"""{"name": "{{new string('x', 3000)}}"}"""));
+
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal("The request body must not be larger than 2 KiB.", (await large.ReadObjectAsync())["message"]!.GetValue<string>());
+
+        // The default, on the suite's app: 64 KiB.
+        var defaultInstance = await App.CreateInstanceAsync();
+        var defaultClient = defaultInstance.Client();
+        defaultClient.DefaultRequestHeaders.ExpectContinue = true;
+        var overDefault = await defaultClient.PostAsync(defaultInstance.Api("generate-link"), Json.Body($$"""{"name": "{{new string('x', 70_000)}}"}"""));
+        Assert.Equal("The request body must not be larger than 64 KiB.", (await overDefault.ReadObjectAsync())["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task UnknownRouteAndWrongMethodAnswerJson()
     {
         var instance = await App.CreateInstanceAsync();

@@ -332,6 +332,50 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task WebhooksLargerThanAnApiBodyAreTakenUpToTheirOwnLimit()
+    {
+        var cloudInstance = await CloudInstanceAsync();
+        var wahaInstance = await WahaInstanceAsync();
+        var cloudLink = await GenerateAsync(cloudInstance);
+        var wahaLink = await GenerateAsync(wahaInstance);
+
+        // A batch of 300 messages (Meta batches up to 1,000 updates), over the 64 KiB an API call may send.
+        var json = JsonNode.Parse(CloudApiText(Message(cloudLink.Code), from: "16505559999"))!;
+        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
+        for (var i = 0; i < 299; i++)
+        {
+            var from = $"1650556{i:D4}";
+            value["contacts"]!.AsArray().Add(new JsonObject { ["profile"] = new JsonObject { ["name"] = "User" }, ["wa_id"] = from });
+            value["messages"]!.AsArray().Add(JsonNode.Parse(CloudApiText("hello " + new string('.', 200), from))!["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!.DeepClone());
+        }
+
+        var batch = json.ToJsonString();
+        Assert.True(batch.Length > 64 * 1024, $"{batch.Length} bytes");
+        var cloud = await App.Client().SendAsync(SignedCloudApi(cloudInstance.Id, batch, AppSecret));
+        Assert.Equal(HttpStatusCode.OK, cloud.StatusCode);
+        var outcomes = (await cloud.ReadObjectAsync())["outcomes"]!.AsArray().Select(o => o!.GetValue<string>()).ToList();
+        Assert.Equal(["matched", .. Enumerable.Repeat("no_code", 299)], outcomes);
+
+        // WAHA's event carries the engine's raw message, here with a 100 KB thumbnail of an image whose caption has the code.
+        var waha = JsonNode.Parse(WahaMessage(Message(wahaLink.Code)))!;
+        waha["payload"]!["_data"] = new JsonObject { ["type"] = "image", ["jpegThumbnail"] = Convert.ToBase64String(new byte[75_000]) };
+        var wahaBody = waha.ToJsonString();
+        Assert.True(wahaBody.Length > 64 * 1024, $"{wahaBody.Length} bytes");
+        var wahaResponse = await App.Client().SendAsync(SignedWaha(wahaInstance.Id, wahaBody, WahaHmac));
+        Assert.Equal("matched", (await wahaResponse.ReadObjectAsync())["outcome"]!.GetValue<string>());
+
+        // Over the webhook's own limit (4 MiB by default): 413, and nothing of it is stored.
+        var huge = JsonNode.Parse(CloudApiText(Message(cloudLink.Code), from: "16505558888"))!;
+        huge["padding"] = new string('x', 4 * 1024 * 1024);
+        var client = App.Client();
+        client.DefaultRequestHeaders.ExpectContinue = true;
+        var tooLarge = await client.SendAsync(SignedCloudApi(cloudInstance.Id, huge.ToJsonString(), AppSecret));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal("The request body must not be larger than 4 MiB.", (await tooLarge.ReadObjectAsync())["message"]!.GetValue<string>());
+        Assert.Equal(301, await App.WithDbAsync(db => db.InboundMessages.CountAsync(m => m.InstanceId == cloudInstance.Id || m.InstanceId == wahaInstance.Id)));
+    }
+
+    [Fact]
     public async Task TwentyConcurrentDeliveriesOfOneWebhookGiveOneReplyAndOneTransition()
     {
         var instance = await WahaInstanceAsync();
