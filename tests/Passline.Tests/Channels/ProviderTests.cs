@@ -308,17 +308,10 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         // Meta batches under load: several messages in one change, and several entries in one delivery. The first chat
         // sends its code, then ten more messages: the chat's limit (10 a minute, Passline:RateLimits) holds back the
         // eleventh of its messages, which shows that they were taken in the order they came.
-        var json = JsonNode.Parse(CloudApiText(Message(first.Code), from: "16505550001"))!;
-        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
-        var more = Enumerable.Repeat(("16505550001", "hello"), 5)
+        var json = CloudApiBatch(Enumerable.Repeat(("16505550001", "hello"), 5)
+            .Prepend(("16505550001", Message(first.Code)))
             .Append(("16505550002", Message(second.Code)))
-            .Concat(Enumerable.Repeat(("16505550001", "hello"), 5));
-        foreach (var (from, text) in more)
-        {
-            value["contacts"]!.AsArray().Add(new JsonObject { ["profile"] = new JsonObject { ["name"] = "User" }, ["wa_id"] = from });
-            value["messages"]!.AsArray().Add(JsonNode.Parse(CloudApiText(text, from))!["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!.DeepClone());
-        }
-
+            .Concat(Enumerable.Repeat(("16505550001", "hello"), 5)));
         json["entry"]!.AsArray().Add(JsonNode.Parse(CloudApiText("hello", from: "16505550003"))!["entry"]![0]!.DeepClone());
 
         var response = await App.Client().SendAsync(SignedCloudApi(instance.Id, json.ToJsonString(), AppSecret));
@@ -340,16 +333,8 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         var wahaLink = await GenerateAsync(wahaInstance);
 
         // A batch of 300 messages (Meta batches up to 1,000 updates), over the 64 KiB an API call may send.
-        var json = JsonNode.Parse(CloudApiText(Message(cloudLink.Code), from: "16505559999"))!;
-        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
-        for (var i = 0; i < 299; i++)
-        {
-            var from = $"1650556{i:D4}";
-            value["contacts"]!.AsArray().Add(new JsonObject { ["profile"] = new JsonObject { ["name"] = "User" }, ["wa_id"] = from });
-            value["messages"]!.AsArray().Add(JsonNode.Parse(CloudApiText("hello " + new string('.', 200), from))!["entry"]![0]!["changes"]![0]!["value"]!["messages"]![0]!.DeepClone());
-        }
-
-        var batch = json.ToJsonString();
+        var batch = CloudApiBatch(Enumerable.Range(0, 299).Select(i => ($"1650556{i:D4}", "hello " + new string('.', 200)))
+            .Prepend(("16505559999", Message(cloudLink.Code)))).ToJsonString();
         Assert.True(batch.Length > 64 * 1024, $"{batch.Length} bytes");
         var cloud = await App.Client().SendAsync(SignedCloudApi(cloudInstance.Id, batch, AppSecret));
         Assert.Equal(HttpStatusCode.OK, cloud.StatusCode);

@@ -39,6 +39,23 @@ public static class Webhooks
         return json.ToJsonString();
     }
 
+    /// <summary>A Cloud API webhook that batches several texts in one change, as Meta does under load.</summary>
+    public static JsonObject CloudApiBatch(IEnumerable<(string From, string Text)> texts)
+    {
+        var json = Fixture("cloud-api-text-message.json");
+        var value = json["entry"]![0]!["changes"]![0]!["value"]!;
+        value["contacts"]!.AsArray().Clear();
+        value["messages"]!.AsArray().Clear();
+        foreach (var (from, text) in texts)
+        {
+            var one = JsonNode.Parse(CloudApiText(text, from))!["entry"]![0]!["changes"]![0]!["value"]!;
+            value["contacts"]!.AsArray().Add(one["contacts"]![0]!.DeepClone());
+            value["messages"]!.AsArray().Add(one["messages"]![0]!.DeepClone());
+        }
+
+        return json;
+    }
+
     public static string Message(string code, string name = "Acme") => $"Give me link to login at {name} [{code}] - DO NOT CHANGE THIS MESSAGE";
 
     // The signatures are computed here independently of Passline's code.
