@@ -20,32 +20,52 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
 {
     private const int MaxError = 300;
 
-    /// <summary>Applies <paramref name="reports"/>; returns how many moved a message of this instance on.</summary>
+    /// <summary>
+    /// Applies <paramref name="reports"/>; returns how many moved a message of this instance on. The messages they name
+    /// are read at once; then each message's reports are applied in their order (a report compares with what the one
+    /// before it stored), and different messages' side by side (<see cref="WebhookReceiver.InOrderPerKeyAsync"/>): Meta
+    /// batches statuses, three or more for every message sent.
+    /// </summary>
     public async Task<int> ApplyAsync(Instance instance, IReadOnlyList<DeliveryReport> reports, CancellationToken cancellationToken)
     {
-        var applied = 0;
-        foreach (var report in reports)
+        if (reports.Count == 0)
         {
-            // WAHA names a sent message true_<chat>_<id> in its events; NOWEB's send answer gave only <id>.
-            var parts = report.ProviderMessageId.Split('_');
-            var keyId = parts.Length >= 3 ? parts[2] : report.ProviderMessageId;
-            var message = await db.OutboundMessages.AsNoTracking()
-                .Where(m => m.InstanceId == instance.Id && (m.ProviderMessageId == report.ProviderMessageId || m.ProviderMessageId == keyId))
-                .FirstOrDefaultAsync(cancellationToken);
-            if (message is null || DeliveryStatuses.Rank(report.Status) <= DeliveryStatuses.Rank(message.DeliveryStatus))
+            return 0;
+        }
+
+        // WAHA names a sent message true_<chat>_<id> in its events; NOWEB's send answer gave only <id>.
+        var ids = reports.Select(r => r.ProviderMessageId).Concat(reports.Select(r => KeyId(r.ProviderMessageId))).Distinct().ToList();
+        var messages = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.InstanceId == instance.Id && m.ProviderMessageId != null && ids.Contains(m.ProviderMessageId))
+            .ToListAsync(cancellationToken);
+        var byProviderId = messages.ToLookup(m => m.ProviderMessageId!, StringComparer.Ordinal);
+        var reported = reports
+            .Select(r => (Report: r, Message: byProviderId[r.ProviderMessageId].FirstOrDefault() ?? byProviderId[KeyId(r.ProviderMessageId)].FirstOrDefault()))
+            .Where(pair => pair.Message is not null)
+            .ToList();
+
+        var applied = 0;
+        await WebhookReceiver.InOrderPerKeyAsync(reported, pair => pair.Message!.Id.ToString(), async (index, aborted) =>
+        {
+            var (report, message) = reported[index];
+            if (DeliveryStatuses.Rank(report.Status) <= DeliveryStatuses.Rank(message!.DeliveryStatus))
             {
-                continue;
+                return;
             }
 
             var error = report.Error is { Length: > MaxError } tooLong ? tooLong[..MaxError] : report.Error;
-            if (await requests.RunAsync(lifecycle => lifecycle.ReportDeliveryAsync(message, report.Status, error, resendButtonAsText: instance.Provider == Providers.CloudApi), cancellationToken))
+            if (await requests.RunAsync(lifecycle => lifecycle.ReportDeliveryAsync(message, report.Status, error, resendButtonAsText: instance.Provider == Providers.CloudApi), aborted))
             {
-                applied++;
+                // Committed: the message's next report in this delivery compares with the status now stored.
+                message.DeliveryStatus = report.Status;
+                Interlocked.Increment(ref applied);
                 metrics.DeliveryReported(instance.Provider, report.Status);
                 logger.LogDebug("Message {MessageId} for request {RequestId}: {Status} {Error}", message.Id, message.RequestId, report.Status, error);
             }
-        }
-
+        }, cancellationToken);
         return applied;
     }
+
+    private static string KeyId(string providerMessageId) =>
+        providerMessageId.Split('_') is { Length: >= 3 } parts ? parts[2] : providerMessageId;
 }

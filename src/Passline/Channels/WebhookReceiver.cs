@@ -49,44 +49,53 @@ public static class WebhookReceiver
             return ([], invalid);
         }
 
-        var messages = await parse(json, target);
         var publicBase = context.RequestServices.GetRequiredService<PublicUrls>().Base(context.Request);
-        if (messages is [var only])
-        {
-            return ([await processor.ProcessAsync(target, only, publicBase, context.RequestAborted)], null);
-        }
-
-        return (await ProcessAllAsync(target, messages, publicBase, processor, context.RequestAborted), null);
+        return (await ProcessAllAsync(target, await parse(json, target), publicBase, processor, context.RequestAborted), null);
     }
 
     /// <summary>
-    /// The messages of a batched delivery (Meta batches <c>entry × changes × messages</c> under load): each chat's in the
-    /// order they came, so its replies follow the same order, and chats side by side, a few at a time, so that on SQLite
-    /// their units share the writer's commits rather than waiting for one flush each. The outcomes are in the order of
-    /// <paramref name="messages"/>. A failure (a database gone for longer than the retries) fails the delivery as a
-    /// whole: the provider sends it again, and deduplication answers the messages already done.
+    /// The messages of a batched delivery (Meta batches <c>entry × changes × messages</c> under load), each chat's in the
+    /// order they came, so that its replies and its limit follow that order (<see cref="InOrderPerKeyAsync"/>). The
+    /// outcomes are in the order of <paramref name="messages"/>.
     /// </summary>
     private static async Task<IReadOnlyList<string>> ProcessAllAsync(
         Instance target, IReadOnlyList<IncomingMessage> messages, string publicBase, InboundProcessor processor, CancellationToken cancellationToken)
     {
         var outcomes = new string[messages.Count];
-        var chats = Enumerable.Range(0, messages.Count).GroupBy(i => messages[i].ChatId, StringComparer.Ordinal);
-        await Parallel.ForEachAsync(chats, new ParallelOptions { MaxDegreeOfParallelism = ChatsAtOnce, CancellationToken = cancellationToken },
-            async (chat, aborted) =>
-            {
-                foreach (var index in chat)
-                {
-                    outcomes[index] = await processor.ProcessAsync(target, messages[index], publicBase, aborted);
-                }
-            });
+        await InOrderPerKeyAsync(messages, m => m.ChatId,
+            async (index, aborted) => outcomes[index] = await processor.ProcessAsync(target, messages[index], publicBase, aborted), cancellationToken);
         return outcomes;
     }
 
     /// <summary>
-    /// How many chats of one delivery are processed at once: enough to fill a commit of SQLite's writer, few enough
-    /// that one delivery does not take a PostgreSQL pool's connections from other requests.
+    /// Runs <paramref name="work"/> on each of <paramref name="items"/> (by index): the items of one key one after another
+    /// in their order, different keys side by side, a few at a time. So the units of work of one delivery share the
+    /// SQLite writer's commits rather than waiting for one flush each, without one delivery taking a PostgreSQL pool's
+    /// connections from other requests. A failure (a database gone for longer than the retries) fails the delivery as a
+    /// whole: the provider sends it again, and deduplication answers what was already done.
     /// </summary>
-    private const int ChatsAtOnce = 8;
+    public static Task InOrderPerKeyAsync<T>(
+        IReadOnlyList<T> items, Func<T, string> key, Func<int, CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        // Most deliveries carry one message or one status.
+        if (items.Count <= 1)
+        {
+            return items.Count == 0 ? Task.CompletedTask : work(0, cancellationToken);
+        }
+
+        var groups = Enumerable.Range(0, items.Count).GroupBy(i => key(items[i]), StringComparer.Ordinal);
+        return Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = KeysAtOnce, CancellationToken = cancellationToken },
+            async (group, aborted) =>
+            {
+                foreach (var index in group)
+                {
+                    await work(index, aborted);
+                }
+            });
+    }
+
+    /// <summary>How many keys (chats, sent messages) of one delivery are worked on at once.</summary>
+    private const int KeysAtOnce = 8;
 
     /// <summary>The instance <paramref name="instance"/> names, if it exists and uses <paramref name="provider"/>.</summary>
     public static async Task<Instance?> FindAsync(string instance, string provider, PasslineDb db, InstanceCache instances, CancellationToken cancellationToken) =>

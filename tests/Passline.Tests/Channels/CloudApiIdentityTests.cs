@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Passline.Inbound;
 using Passline.Outbox;
 using Passline.Requests;
@@ -237,6 +238,51 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         var metrics = await app.Client().GetStringAsync("/metrics");
         Assert.Contains(metrics.Split('\n'), l => l.StartsWith("passline_delivery_reports_total{", StringComparison.Ordinal)
             && l.Contains("channel=\"cloud-api\"", StringComparison.Ordinal) && l.Contains("status=\"failed\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BatchedStatusesMoveEachMessageOnInTheirOrderAndNeverBack()
+    {
+        // Meta names each sent message by its own wamid.
+        var sends = 0;
+        graph.Respond = _ => new Answer(200, $$"""{"messaging_product": "whatsapp", "messages": [{"id": "wamid.batch{{Interlocked.Increment(ref sends)}}"}]}""");
+        var instance = await InstanceAsync();
+        string[] chats = ["16505550101", "16505550102", "16505550103"];
+        var wamids = new List<string>();
+        foreach (var chat in chats)
+        {
+            var link = await GenerateAsync(instance);
+            await PostAsync(instance, CloudApiText(Message(link.Code), from: chat));
+            await Eventually.TrueAsync(async () => (await DetailsAsync(instance, link.Uuid))["messages"]![0]!["status"]!.GetValue<string>() == "sent", "the reply accepted");
+            wamids.Add(await app.WithDbAsync(db => db.OutboundMessages.Where(m => m.RequestId == link.Uuid).Select(m => m.ProviderMessageId!).SingleAsync()));
+        }
+
+        // One delivery: the first message delivered then read, the second read then (late) delivered, the third failed.
+        var json = Fixture("cloud-api-status.json");
+        var statuses = json["entry"]![0]!["changes"]![0]!["value"]!["statuses"]!.AsArray();
+        var template = statuses[0]!.DeepClone();
+        statuses.Clear();
+        foreach (var (index, status) in new[] { (0, "delivered"), (1, "read"), (0, "read"), (2, "failed"), (1, "delivered") })
+        {
+            var entry = template.DeepClone().AsObject();
+            (entry["id"], entry["status"], entry["recipient_id"]) = (wamids[index], status, chats[index]);
+            if (status == "failed")
+            {
+                entry["errors"] = new JsonArray { new JsonObject { ["code"] = 131026, ["title"] = "Message undeliverable" } };
+            }
+
+            statuses.Add(entry);
+        }
+
+        await PostAsync(instance, json.ToJsonString());
+
+        var stored = await app.WithDbAsync(db => db.OutboundMessages.Where(m => m.InstanceId == instance.Id && m.ProviderMessageId != null)
+            .ToDictionaryAsync(m => m.ProviderMessageId!, m => m.DeliveryStatus));
+        Assert.Equal(["read", "read", "failed"], wamids.Select(w => stored[w]));
+
+        // The failed button goes out again as text, to the third chat only.
+        var resent = (await graph.WaitForAsync(4))[3];
+        Assert.Equal(("text", "16505550103"), (JsonNode.Parse(resent.Body)!["type"]!.GetValue<string>(), JsonNode.Parse(resent.Body)!["to"]!.GetValue<string>()));
     }
 
     [Fact]
