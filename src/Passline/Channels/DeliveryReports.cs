@@ -1,4 +1,4 @@
-using Microsoft.EntityFrameworkCore;
+using System.Data.Common;
 using Passline.Instances;
 using Passline.Outbox;
 using Passline.Requests;
@@ -34,10 +34,13 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
         }
 
         // WAHA names a sent message true_<chat>_<id> in its events; NOWEB's send answer gave only <id>.
+        // Read without EF Core's query pipeline (RowReads): every status a provider sends runs it, three or more a message.
         var ids = reports.Select(r => r.ProviderMessageId).Concat(reports.Select(r => KeyId(r.ProviderMessageId))).Distinct().ToList();
-        var messages = await db.OutboundMessages.AsNoTracking()
-            .Where(m => m.InstanceId == instance.Id && m.ProviderMessageId != null && ids.Contains(m.ProviderMessageId))
-            .ToListAsync(cancellationToken);
+        List<DbParameter> parameters = [db.Parameter<OutboundMessage>(nameof(OutboundMessage.InstanceId), "instance", instance.Id)];
+        parameters.AddRange(ids.Select((id, i) => db.Parameter<OutboundMessage>(nameof(OutboundMessage.ProviderMessageId), $"id{i}", id)));
+        var messages = await db.ReadAsync<OutboundMessage>(
+            $"SELECT * FROM outbound_messages WHERE instance_id = @instance AND provider_message_id IN ({string.Join(", ", ids.Select((_, i) => $"@id{i}"))})",
+            parameters, cancellationToken);
         var byProviderId = messages.ToLookup(m => m.ProviderMessageId!, StringComparer.Ordinal);
         var reported = reports
             .Select(r => (Report: r, Message: byProviderId[r.ProviderMessageId].FirstOrDefault() ?? byProviderId[KeyId(r.ProviderMessageId)].FirstOrDefault()))
