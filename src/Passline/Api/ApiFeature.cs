@@ -5,7 +5,10 @@ namespace Passline.Api;
 
 public static class ApiFeature
 {
-    /// <summary>JSON as SPEC 2 writes it, request bodies up to 64 KiB (<see cref="BodyLimitOptions"/>), public URLs, the OpenAPI document.</summary>
+    /// <summary>
+    /// JSON as SPEC 2 writes it, request bodies up to 64 KiB (<see cref="BodyLimitOptions"/>), public URLs, the OpenAPI
+    /// document.
+    /// </summary>
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<BodyLimitOptions>().BindConfiguration(BodyLimitOptions.Section)

@@ -11,7 +11,6 @@ namespace Passline.Api;
 /// </summary>
 public static class JsonBody
 {
-
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 32 };
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
