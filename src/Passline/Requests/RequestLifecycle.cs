@@ -185,18 +185,34 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         var previous = message.DeliveryStatus;
         // A button kept its text for a possible resend as text; a final report ends that wait (SPEC 8: redacted).
         var final = message.Form == MessageForms.Button && status is DeliveryStatuses.Delivered or DeliveryStatuses.Read or DeliveryStatuses.Failed;
-        var rows = await Db.OutboundMessages
-            .Where(m => m.Id == message.Id && m.DeliveryStatus == previous)
-            .ExecuteUpdateAsync(s =>
-            {
-                s.SetProperty(m => m.DeliveryStatus, status)
-                    .SetProperty(m => m.DeliveryError, error)
-                    .SetProperty(m => m.DeliveryUpdatedAt, now);
-                if (final)
-                {
-                    s.SetProperty(m => m.Text, "").SetProperty(m => m.Link, (string?)null);
-                }
-            }, Aborted);
+        // In SQL rather than EF Core's ExecuteUpdate, whose query pipeline every status a provider sends would run. Only
+        // column names are spliced in; every value is a parameter.
+        List<DbParameter> parameters =
+        [
+            Db.Parameter<OutboundMessage>(nameof(OutboundMessage.Id), "id", message.Id),
+            Db.Parameter<OutboundMessage>(nameof(OutboundMessage.DeliveryStatus), "status", status),
+            Db.Parameter<OutboundMessage>(nameof(OutboundMessage.DeliveryError), "error", error),
+            Db.Parameter<OutboundMessage>(nameof(OutboundMessage.DeliveryUpdatedAt), "now", now),
+        ];
+        var sql = new System.Text.StringBuilder("UPDATE outbound_messages SET delivery_status = @status, delivery_error = @error, delivery_updated_at = @now");
+        if (final)
+        {
+            sql.Append(", \"text\" = @redacted, \"link\" = NULL");
+            parameters.Add(Db.Parameter<OutboundMessage>(nameof(OutboundMessage.Text), "redacted", ""));
+        }
+
+        sql.Append(" WHERE id = @id AND ");
+        if (previous is null)
+        {
+            sql.Append("delivery_status IS NULL");
+        }
+        else
+        {
+            sql.Append("delivery_status = @previous");
+            parameters.Add(Db.Parameter<OutboundMessage>(nameof(OutboundMessage.DeliveryStatus), "previous", previous));
+        }
+
+        var rows = await Db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, Aborted);
         if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
         {
             await UndeliverableAsync(requestId);

@@ -277,8 +277,11 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         await PostAsync(instance, json.ToJsonString());
 
         var stored = await app.WithDbAsync(db => db.OutboundMessages.Where(m => m.InstanceId == instance.Id && m.ProviderMessageId != null)
-            .ToDictionaryAsync(m => m.ProviderMessageId!, m => m.DeliveryStatus));
-        Assert.Equal(["read", "read", "failed"], wamids.Select(w => stored[w]));
+            .ToDictionaryAsync(m => m.ProviderMessageId!));
+        Assert.Equal(["read", "read", "failed"], wamids.Select(w => stored[w].DeliveryStatus));
+
+        // Each button kept its link until a final report (SPEC 8), then was redacted.
+        Assert.All(wamids, w => Assert.Equal(("button", "", null), (stored[w].Form, stored[w].Text, stored[w].Link)));
 
         // The failed button goes out again as text, to the third chat only.
         var resent = (await graph.WaitForAsync(4))[3];
