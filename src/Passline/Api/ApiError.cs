@@ -31,7 +31,7 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
     public static ApiError Gone(string message) => new(StatusCodes.Status410Gone, message, null);
     /// <summary>The body is over <paramref name="limit"/> bytes, the limit the request was under (<see cref="JsonBody.Limit"/>).</summary>
     public static ApiError TooLarge(long? limit) =>
-        new(StatusCodes.Status413PayloadTooLarge, $"The request body must not be larger than {BodyLimitOptions.Describe(limit ?? new BodyLimitOptions().RequestBodyBytes)}.", null);
+        new(StatusCodes.Status413PayloadTooLarge, limit is { } bytes ? $"The request body must not be larger than {BodyLimitOptions.Describe(bytes)}." : "The request body is too large.", null);
     public static ApiError UnsupportedMediaType() => new(StatusCodes.Status415UnsupportedMediaType, "The request body must be JSON (Content-Type: application/json).", null);
     public static ApiError ServerError() => new(StatusCodes.Status500InternalServerError, "Server error.", null);
 

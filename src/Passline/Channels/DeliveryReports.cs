@@ -45,13 +45,14 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
         var reported = reports
             .Select(r => (Report: r, Message: byProviderId[r.ProviderMessageId].FirstOrDefault() ?? byProviderId[KeyId(r.ProviderMessageId)].FirstOrDefault()))
             .Where(pair => pair.Message is not null)
+            .Select(pair => (pair.Report, Message: pair.Message!))
             .ToList();
 
         var applied = 0;
-        await WebhookReceiver.InOrderPerKeyAsync(reported, pair => pair.Message!.Id.ToString(), async (index, aborted) =>
+        await WebhookReceiver.InOrderPerKeyAsync(reported, pair => pair.Message.Id.ToString(), async (index, aborted) =>
         {
             var (report, message) = reported[index];
-            if (DeliveryStatuses.Rank(report.Status) <= DeliveryStatuses.Rank(message!.DeliveryStatus))
+            if (DeliveryStatuses.Rank(report.Status) <= DeliveryStatuses.Rank(message.DeliveryStatus))
             {
                 return;
             }
