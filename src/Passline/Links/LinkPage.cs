@@ -63,7 +63,7 @@ public static class LinkPage
             // The two things a GET of this page may change (SPEC 4.3): the device binding and the click count. The first
             // browser keeps the binding: a later one (a forwarded link, an attacker's tab) sees the page, never the redirect.
             var binding = open && request.DeviceBindingHash is null ? DeviceBinding.Issue(context, request, now) : null;
-            var bound = await requests.RunAsync(lifecycle => lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent)), context.RequestAborted);
+            var bound = await requests.RunStatementAsync(lifecycle => lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent)), context.RequestAborted);
             metrics.LinkClicked(request.InstanceId);
             holder |= bound;
         }
@@ -214,7 +214,7 @@ public static class LinkPage
         if (CanHandOver(request, now, holder))
         {
             var token = Secrets.NewUrlToken();
-            if (await requests.RunAsync(lifecycle => lifecycle.HandOverAsync(request.Id, binding!, Secrets.Hash(token)), cancellationToken))
+            if (await requests.RunStatementAsync(lifecycle => lifecycle.HandOverAsync(request.Id, binding!, Secrets.Hash(token)), cancellationToken))
             {
                 var url = VerificationPage.RedirectUrl(request.Redirect!, request.Id, token);
                 return Languages.In(language ?? request.Language ?? Languages.Default, () => LinkStatus.RedirectTo(request, url, texts));

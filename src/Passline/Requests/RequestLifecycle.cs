@@ -40,19 +40,21 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// issues a fresh verification token (an earlier one stops working). False when the request stopped being pending or
     /// expired meanwhile.
     /// </summary>
-    public async Task<bool> ReceiveCodeAsync(Guid id, string? boundChatId, string chatId, string? phone, string? userId, byte[] verificationTokenHash)
-    {
-        var now = Now;
-        var rows = await Db.OtpRequests
-            .Where(r => r.Id == id && r.Status == OtpStatus.Pending && r.ExpiresAt > now && r.BoundChatId == boundChatId)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.ChatId, chatId)
-                .SetProperty(r => r.Phone, phone)
-                .SetProperty(r => r.UserId, userId)
-                .SetProperty(r => r.MessageReceivedAt, now)
-                .SetProperty(r => r.VerificationTokenHash, verificationTokenHash), Aborted);
-        return rows == 1;
-    }
+    public async Task<bool> ReceiveCodeAsync(Guid id, string? boundChatId, string chatId, string? phone, string? userId, byte[] verificationTokenHash) =>
+        await UpdateAsync(ReceiveCode, ReceiveCodeValues(id, boundChatId, chatId, phone, userId, verificationTokenHash)) == 1;
+
+    /// <summary>The statement of <see cref="ReceiveCodeAsync"/>, with <see cref="ReceiveCodeValues"/>.</summary>
+    private static readonly string ReceiveCode = $"""
+        UPDATE otp_requests SET chat_id = @chat_id, phone = @phone, user_id = @user_id, message_received_at = @now, verification_token_hash = @token
+        WHERE id = @id AND status = '{OtpStatus.Pending.Name()}' AND expires_at > @now AND bound_chat_id IS NOT DISTINCT FROM @bound
+        """;
+
+    private Value[] ReceiveCodeValues(Guid id, string? boundChatId, string chatId, string? phone, string? userId, byte[] verificationTokenHash) =>
+    [
+        new("id", nameof(OtpRequest.Id), id), new("bound", nameof(OtpRequest.BoundChatId), boundChatId),
+        new("chat_id", nameof(OtpRequest.ChatId), chatId), new("phone", nameof(OtpRequest.Phone), phone), new("user_id", nameof(OtpRequest.UserId), userId),
+        new("now", nameof(OtpRequest.MessageReceivedAt), Now), new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash),
+    ];
 
     /// <summary>
     /// PostgreSQL: the request the inbound statement updates by its key is still open to its code. Not
@@ -75,20 +77,8 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     public async Task<bool> ReceiveCodeWithReplyAsync(
         OtpRequest request, string chatId, string? phone, string? userId, byte[] verificationTokenHash, OutboundMessage reply, Inbound.InboundMessage record)
     {
-        var sql = new System.Text.StringBuilder($"""
-            WITH matched AS (
-              UPDATE otp_requests SET chat_id = @chat_id, phone = @phone, user_id = @user_id, message_received_at = @now, verification_token_hash = @token
-              WHERE id = @id AND status = '{OtpStatus.Pending.Name()}' AND expires_at > @now AND bound_chat_id IS NOT DISTINCT FROM @bound
-              RETURNING id)
-            """);
-        List<DbParameter> parameters =
-        [
-            .. Parameters([
-                new("chat_id", nameof(OtpRequest.ChatId), chatId), new("phone", nameof(OtpRequest.Phone), phone),
-                new("user_id", nameof(OtpRequest.UserId), userId), new("now", nameof(OtpRequest.MessageReceivedAt), Now),
-                new("token", nameof(OtpRequest.VerificationTokenHash), verificationTokenHash), new("id", nameof(OtpRequest.Id), request.Id),
-                new("bound", nameof(OtpRequest.BoundChatId), request.BoundChatId)]),
-        ];
+        var sql = new System.Text.StringBuilder($"WITH matched AS ({ReceiveCode} RETURNING id)");
+        List<DbParameter> parameters = [.. Parameters(ReceiveCodeValues(request.Id, request.BoundChatId, chatId, phone, userId, verificationTokenHash))];
         foreach (var (name, (insert, values)) in new[]
         {
             ("reply", RowInserts.PostgresInsert(Db.Model, [reply], "matched", "reply_")),
@@ -253,15 +243,18 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// </summary>
     public async Task<int?> CountWrongCodeAsync(Guid id, int maxWrongAttempts)
     {
-        var counted = await Db.OtpRequests
-            .Where(r => r.Id == id && (r.Status == OtpStatus.Pending || r.Status == OtpStatus.Sent) && r.FailedAttempts < maxWrongAttempts)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.FailedAttempts, r => r.FailedAttempts + 1), Aborted);
-        if (counted == 0)
+        var counted = await Db.ReadFirstAsync<OtpRequest>($"""
+            UPDATE otp_requests SET failed_attempts = failed_attempts + 1
+            WHERE id = @id AND status IN ('{OtpStatus.Pending.Name()}', '{OtpStatus.Sent.Name()}') AND failed_attempts < @max
+            RETURNING failed_attempts
+            """,
+            Parameters([new("id", nameof(OtpRequest.Id), id), new("max", nameof(OtpRequest.FailedAttempts), maxWrongAttempts)]), Aborted);
+        if (counted is null)
         {
             return null;
         }
 
-        var left = maxWrongAttempts - await Db.OtpRequests.Where(r => r.Id == id).Select(r => r.FailedAttempts).FirstAsync(Aborted);
+        var left = maxWrongAttempts - counted.FailedAttempts;
         if (left <= 0)
         {
             await FailAsync(id, FailedReasons.TooManyAttempts);
@@ -272,8 +265,8 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
 
     /// <summary>The provider accepted a code's message: the code request is <c>sent</c> (SPEC 2.3).</summary>
     public Task MarkSentAsync(Guid id) =>
-        Db.OtpRequests.Where(r => r.Id == id && r.Status == OtpStatus.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, OtpStatus.Sent), Aborted);
+        UpdateAsync($"UPDATE otp_requests SET status = '{OtpStatus.Sent.Name()}' WHERE id = @id AND status = '{OtpStatus.Pending.Name()}'",
+            new Value("id", nameof(OtpRequest.Id), id));
 
     /// <summary>
     /// Queues the request's <c>expired</c> message to its chat, once per request whoever notices the expiry first
@@ -281,10 +274,8 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// </summary>
     public async Task<bool> NotifyExpiredOnceAsync(OtpRequest request, string chatId)
     {
-        var now = Now;
-        var rows = await Db.OtpRequests
-            .Where(r => r.Id == request.Id && r.ExpiredNoticeAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiredNoticeAt, now), Aborted);
+        var rows = await UpdateAsync("UPDATE otp_requests SET expired_notice_at = @now WHERE id = @id AND expired_notice_at IS NULL",
+            new("id", nameof(OtpRequest.Id), request.Id), new("now", nameof(OtpRequest.ExpiredNoticeAt), Now));
         if (rows == 1)
         {
             Send(request.InstanceId, request.Id, chatId, Fill(request, request.ExpiredMessage ?? MessageTemplates.Expired));
@@ -297,42 +288,46 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// <summary>
     /// <c>link_url</c> was opened (SPEC 4.3): counts the click and, when <paramref name="bindingHash"/> is given and the
     /// request is still open and not yet bound, binds it to that browser (the first browser keeps the binding). True when
-    /// this call bound it.
+    /// this call bound it. One statement: run it with <see cref="RequestWork.RunStatementAsync{T}"/>.
     /// </summary>
     public async Task<bool> OpenLinkAsync(Guid id, byte[]? bindingHash, string? deviceDescription)
     {
-        var now = Now;
-        var opened = Db.OtpRequests.Where(r => r.Id == id);
-        await opened.ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.LinkClicks, r => r.LinkClicks + 1)
-            .SetProperty(r => r.LinkOpenedAt, r => r.LinkOpenedAt ?? now), Aborted);
+        const string click = "UPDATE otp_requests SET link_clicks = link_clicks + 1, link_opened_at = COALESCE(link_opened_at, @now)";
+        Value[] values = [new("id", nameof(OtpRequest.Id), id), new("now", nameof(OtpRequest.LinkOpenedAt), Now)];
         if (bindingHash is null)
         {
+            await UpdateAsync($"{click} WHERE id = @id", values);
             return false;
         }
 
-        // Only the first browser binds (SPEC 4.3): of two opening the link at once, the database picks one.
-        return await opened.Where(r => r.Status == OtpStatus.Pending && r.ExpiresAt > now && r.DeviceBindingHash == null).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.DeviceBindingHash, bindingHash)
-            .SetProperty(r => r.DeviceDescription, deviceDescription), Aborted) == 1;
+        // Only the first browser binds (SPEC 4.3). Every expression of a SET reads the row as it was before the update,
+        // and of two browsers opening the link at once the second's update waits for the first's and then reads its
+        // binding: the database picks one. The hash is this call's own, fresh, so finding it stored means this call bound.
+        var unbound = $"status = '{OtpStatus.Pending.Name()}' AND expires_at > @now AND device_binding_hash IS NULL";
+        var opened = await Db.ReadFirstAsync<OtpRequest>($"""
+            {click},
+              device_binding_hash = CASE WHEN {unbound} THEN @binding ELSE device_binding_hash END,
+              device_description = CASE WHEN {unbound} THEN @description ELSE device_description END
+            WHERE id = @id RETURNING device_binding_hash
+            """,
+            Parameters([.. values, new("binding", nameof(OtpRequest.DeviceBindingHash), bindingHash),
+                new("description", nameof(OtpRequest.DeviceDescription), deviceDescription)]), Aborted);
+        return opened?.DeviceBindingHash is { } stored && stored.AsSpan().SequenceEqual(bindingHash);
     }
 
     /// <summary>
     /// Hands the redirect of a request verified in another browser to the bound browser (SPEC 4.2): issues the one-time
     /// exchange token, once, to the holder of <paramref name="bindingHash"/>, within the token's lifetime after Verify.
     /// </summary>
-    public async Task<bool> HandOverAsync(Guid id, byte[] bindingHash, byte[] exchangeTokenHash)
-    {
-        var now = Now;
-        var since = now - ExchangeLifetime;
-        var rows = await Db.OtpRequests
-            .Where(r => r.Id == id && r.Status == OtpStatus.Verified && r.Redirect != null && r.ExchangeTokenHash == null
-                && r.DeviceBindingHash == bindingHash && r.VerifiedAt > since)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.ExchangeTokenHash, exchangeTokenHash)
-                .SetProperty(r => r.ExchangeExpiresAt, now + ExchangeLifetime), Aborted);
-        return rows == 1;
-    }
+    public async Task<bool> HandOverAsync(Guid id, byte[] bindingHash, byte[] exchangeTokenHash) =>
+        await UpdateAsync($"""
+            UPDATE otp_requests SET exchange_token_hash = @hash, exchange_expires_at = @expires
+            WHERE id = @id AND status = '{OtpStatus.Verified.Name()}' AND redirect IS NOT NULL AND exchange_token_hash IS NULL
+              AND device_binding_hash = @binding AND verified_at > @since
+            """,
+            new("id", nameof(OtpRequest.Id), id), new("binding", nameof(OtpRequest.DeviceBindingHash), bindingHash),
+            new("since", nameof(OtpRequest.VerifiedAt), Now - ExchangeLifetime), new("hash", nameof(OtpRequest.ExchangeTokenHash), exchangeTokenHash),
+            new("expires", nameof(OtpRequest.ExchangeExpiresAt), Now + ExchangeLifetime)) == 1;
 
     /// <summary>Redeems an exchange token of <paramref name="instanceId"/> (SPEC 2.4): the verified request once, then null.</summary>
     public async Task<OtpRequest?> ExchangeAsync(Guid instanceId, string token)
@@ -416,6 +411,13 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
 
     /// <summary>A column a transition sets besides status, reason and end time (the parameter takes the column's name).</summary>
     private readonly record struct Set(string Column, string Property, object? Value);
+
+    /// <summary>
+    /// A conditional update of <c>otp_requests</c> in SQL, its row count: SQL rather than EF Core's <c>ExecuteUpdate</c>,
+    /// whose query pipeline each call would run (docs/performance.md). Only column names and constants are spliced into
+    /// <paramref name="sql"/>; every value is a parameter.
+    /// </summary>
+    private Task<int> UpdateAsync(string sql, params Value[] values) => Db.Database.ExecuteSqlRawAsync(sql, Parameters(values), Aborted);
 
     private DbParameter[] Parameters(IEnumerable<Value> values) => [.. values.Select(v => Db.Parameter<OtpRequest>(v.Property, v.Name, v.Data))];
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Passline.Instances;
 using Passline.Requests;
 using Passline.Tests.Infrastructure;
@@ -120,6 +121,30 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task OfBrowsersThatAllSawTheLinkUnboundOnlyOneBindsIt()
+    {
+        // Pages read the request unbound at the same moment, so each offers its own binding: the database keeps one.
+        var (_, link, _) = await LinkAsync();
+        var requests = App.Services.GetRequiredService<RequestWork>();
+        var bindings = Enumerable.Range(0, 8).Select(_ => Secrets.Hash(Guid.NewGuid().ToString())).ToList();
+
+        var bound = await Task.WhenAll(bindings.Select(binding =>
+            requests.RunStatementAsync(lifecycle => lifecycle.OpenLinkAsync(link.Uuid, binding, "Chrome on Windows"), CancellationToken.None)));
+
+        var winner = Assert.Single(Enumerable.Range(0, bindings.Count), i => bound[i]);
+        var stored = await RequestAsync(App, link.Uuid);
+        Assert.Equal(bindings[winner], stored.DeviceBindingHash);
+        Assert.Equal(bindings.Count, stored.LinkClicks);
+
+        // An expired request binds no one, and still counts the click.
+        var (_, late, _) = await LinkAsync("""{"expires": 60}""");
+        App.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.False(await requests.RunStatementAsync(lifecycle => lifecycle.OpenLinkAsync(late.Uuid, bindings[0], null), CancellationToken.None));
+        var expired = await RequestAsync(App, late.Uuid);
+        Assert.Equal((null, 1), (expired.DeviceBindingHash, expired.LinkClicks));
+    }
+
+    [Fact]
     public async Task HeadChangesNothing()
     {
         var (_, link, _) = await LinkAsync();
@@ -227,6 +252,13 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         var query = System.Web.HttpUtility.ParseQueryString(redirect.Query);
         Assert.Equal(link.Uuid.ToString(), query["otp_uuid"]);
         Assert.Null((await StatusAsync(desktop, link))["redirect"]);
+
+        // A second tab of that browser, which read the request before the hand-over, cannot take a second token.
+        var handed = (await RequestAsync(App, link.Uuid)).ExchangeTokenHash;
+        Assert.NotNull(handed);
+        Assert.False(await App.Services.GetRequiredService<RequestWork>().RunStatementAsync(
+            lifecycle => lifecycle.HandOverAsync(link.Uuid, stored.DeviceBindingHash!, Secrets.Hash("another tab")), CancellationToken.None));
+        Assert.Equal(handed, (await RequestAsync(App, link.Uuid)).ExchangeTokenHash);
 
         var (exchanged, body) = await instance.Client().PostJsonAsync(instance.Api("exchange"), new JsonObject { ["token"] = query["otp_token"] }.ToJsonString());
         Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
