@@ -37,7 +37,7 @@ public sealed class WhatsAppChannel(
     {
         if (result.StoredIsDelivered)
         {
-            work.AfterCommit(() => simulated.Sent(message.InstanceId, message.ChatId));
+            work.AfterCommit(() => simulated.Notify((message.InstanceId, message.ChatId)));
         }
 
         return RecordingRunsStatements(message, result) ? requests.In(work).MarkSentAsync(message.RequestId!.Value) : Task.CompletedTask;

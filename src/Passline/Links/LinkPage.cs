@@ -121,7 +121,7 @@ public static class LinkPage
     /// The live status as server-sent events: one <c>status</c> event now and one at each change. The stream ends when
     /// the request ends, after <see cref="StreamLifetime"/>, when the browser leaves or when the server stops.
     /// </summary>
-    public static async Task<IResult> Events(string uuid, string? lang, HttpContext context, IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time,
+    public static async Task<IResult> Events(string uuid, string? lang, HttpContext context, IServiceScopeFactory scopes, RequestChanges changes, TimeProvider time,
         IHostApplicationLifetime lifetime, IStringLocalizer<Texts> texts)
     {
         if (!Guid.TryParse(uuid, out var id))
@@ -132,7 +132,7 @@ public static class LinkPage
         var binding = DeviceBinding.Read(context.Request, id);
         await using (var scope = scopes.CreateAsyncScope())
         {
-            if (!await scope.ServiceProvider.GetRequiredService<PasslineDb>().OtpRequests.AnyAsync(r => r.Id == id && r.OtpType == OtpTypes.Link, context.RequestAborted))
+            if (await ReadAsync(scope.ServiceProvider.GetRequiredService<PasslineDb>(), id, context.RequestAborted) is null)
             {
                 return ApiError.NotFound("Link request not found.");
             }
@@ -141,56 +141,64 @@ public static class LinkPage
         context.Response.Headers.CacheControl = "no-store";
         var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         context.Response.RegisterForDispose(stop);
-        return TypedResults.ServerSentEvents(Stream(id, binding, StatusLanguage(context, lang), texts, scopes, signal, time, stop.Token));
+        return TypedResults.ServerSentEvents(Stream(id, binding, StatusLanguage(context, lang), texts, scopes, changes, time, stop.Token));
     }
 
     private static async IAsyncEnumerable<SseItem<LinkStatus>> Stream(
-        Guid id, byte[]? binding, string? language, IStringLocalizer texts, IServiceScopeFactory scopes, OutboxSignal signal, TimeProvider time,
+        Guid id, byte[]? binding, string? language, IStringLocalizer texts, IServiceScopeFactory scopes, RequestChanges changes, TimeProvider time,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + StreamLifetime;
         string? last = null;
-        while (!cancellationToken.IsCancellationRequested)
+        var notified = Task.CompletedTask;
+        try
         {
-            // Taken before looking, so that a change committed while we look is not missed.
-            var notified = signal.Next();
-            LinkStatus? status;
-            await using (var scope = scopes.CreateAsyncScope())
+            while (!cancellationToken.IsCancellationRequested)
             {
-                status = await CurrentAsync(scope.ServiceProvider.GetRequiredService<PasslineDb>(), scope.ServiceProvider.GetRequiredService<RequestWork>(), time, id, binding,
-                    language, texts, cancellationToken);
-            }
+                // Taken before looking, so that a change committed while we look is not missed. Only this request's
+                // transitions wake it; changes made by other nodes are seen at the next poll.
+                notified = changes.Next(id);
+                LinkStatus? status;
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    status = await CurrentAsync(scope.ServiceProvider.GetRequiredService<PasslineDb>(), scope.ServiceProvider.GetRequiredService<RequestWork>(), time, id,
+                        binding, language, texts, cancellationToken);
+                }
 
-            if (status is null)
-            {
-                yield break;
-            }
+                if (status is null)
+                {
+                    yield break;
+                }
 
-            if (status.State != last)
-            {
-                last = status.State;
-                yield return new SseItem<LinkStatus>(status, "status") { ReconnectionInterval = TimeSpan.FromSeconds(3) };
-            }
+                if (status.State != last)
+                {
+                    last = status.State;
+                    yield return new SseItem<LinkStatus>(status, "status") { ReconnectionInterval = TimeSpan.FromSeconds(3) };
+                }
 
-            if (status.Final || time.GetUtcNow() >= deadline)
-            {
-                yield break;
+                if (status.Final || time.GetUtcNow() >= deadline || !await WaitAsync(notified, time, cancellationToken))
+                {
+                    yield break;
+                }
             }
+        }
+        finally
+        {
+            changes.Forget(id, notified);
+        }
+    }
 
-            var cancelled = false;
-            try
-            {
-                await OutboxSignal.WaitAsync(notified, StreamPoll, time, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                cancelled = true;
-            }
-
-            if (cancelled)
-            {
-                yield break;
-            }
+    /// <summary>Waits for the request's next change or the next poll; false when the stream is to stop.</summary>
+    private static async Task<bool> WaitAsync(Task notified, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await OutboxSignal.WaitAsync(notified, StreamPoll, time, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -203,7 +211,7 @@ public static class LinkPage
     public static async Task<LinkStatus?> CurrentAsync(
         PasslineDb db, RequestWork requests, TimeProvider time, Guid id, byte[]? binding, string? language, IStringLocalizer texts, CancellationToken cancellationToken)
     {
-        var request = await db.OtpRequests.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id && r.OtpType == OtpTypes.Link, cancellationToken);
+        var request = await ReadAsync(db, id, cancellationToken);
         if (request is null)
         {
             return null;
@@ -220,11 +228,19 @@ public static class LinkPage
                 return Languages.In(language ?? request.Language ?? Languages.Default, () => LinkStatus.RedirectTo(request, url, texts));
             }
 
-            request = await db.OtpRequests.AsNoTracking().FirstAsync(r => r.Id == id, cancellationToken);
+            request = (await ReadAsync(db, id, cancellationToken))!;
         }
 
         return Languages.In(language ?? request.Language ?? Languages.Default, () => LinkStatus.Of(request, now, holder, texts));
     }
+
+    /// <summary>
+    /// The link request <paramref name="id"/>, or null. In SQL through <see cref="RowReads"/>, not EF Core's query
+    /// pipeline: every open page's stream reads it at each change and each poll.
+    /// </summary>
+    private static Task<OtpRequest?> ReadAsync(PasslineDb db, Guid id, CancellationToken cancellationToken) =>
+        db.ReadFirstAsync<OtpRequest>($"SELECT * FROM otp_requests WHERE id = @id AND otp_type = '{OtpTypes.Link}'",
+            [db.Parameter<OtpRequest>(nameof(OtpRequest.Id), "id", id)], cancellationToken);
 
     /// <summary>The live status speaks the page's language, which the page passes on (<c>?lang=</c>), else the browser's.</summary>
     private static string? StatusLanguage(HttpContext context, string? lang) => Languages.Normalize(lang) ?? Languages.FromAcceptLanguage(context.Request);

@@ -15,7 +15,7 @@ namespace Passline.Requests;
 /// are written in the same unit of work, so none is lost and none is sent for a change that did not happen. Obtain one
 /// through <see cref="RequestWork.RunAsync{T}"/>.
 /// </summary>
-public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, PasslineMetrics metrics, ILogger logger)
+public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, RequestChanges changes, PasslineMetrics metrics, ILogger logger)
 {
     public static readonly TimeSpan ExchangeLifetime = TimeSpan.FromMinutes(5);
 
@@ -41,7 +41,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// expired meanwhile.
     /// </summary>
     public async Task<bool> ReceiveCodeAsync(Guid id, string? boundChatId, string chatId, string? phone, string? userId, byte[] verificationTokenHash) =>
-        await UpdateAsync(ReceiveCode, ReceiveCodeValues(id, boundChatId, chatId, phone, userId, verificationTokenHash)) == 1;
+        Changed(id, await UpdateAsync(ReceiveCode, ReceiveCodeValues(id, boundChatId, chatId, phone, userId, verificationTokenHash)) == 1);
 
     /// <summary>The statement of <see cref="ReceiveCodeAsync"/>, with <see cref="ReceiveCodeValues"/>.</summary>
     private static readonly string ReceiveCode = $"""
@@ -112,7 +112,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         }
 
         outbox.SignalAfterCommit(work);
-        return true;
+        return Changed(request.Id);
     }
 
     /// <summary>
@@ -312,7 +312,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
             """,
             Parameters([.. values, new("binding", nameof(OtpRequest.DeviceBindingHash), bindingHash),
                 new("description", nameof(OtpRequest.DeviceDescription), deviceDescription)]), Aborted);
-        return opened?.DeviceBindingHash is { } stored && stored.AsSpan().SequenceEqual(bindingHash);
+        return Changed(id, opened?.DeviceBindingHash is { } stored && stored.AsSpan().SequenceEqual(bindingHash));
     }
 
     /// <summary>
@@ -320,14 +320,14 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
     /// exchange token, once, to the holder of <paramref name="bindingHash"/>, within the token's lifetime after Verify.
     /// </summary>
     public async Task<bool> HandOverAsync(Guid id, byte[] bindingHash, byte[] exchangeTokenHash) =>
-        await UpdateAsync($"""
+        Changed(id, await UpdateAsync($"""
             UPDATE otp_requests SET exchange_token_hash = @hash, exchange_expires_at = @expires
             WHERE id = @id AND status = '{OtpStatus.Verified.Name()}' AND redirect IS NOT NULL AND exchange_token_hash IS NULL
               AND device_binding_hash = @binding AND verified_at > @since
             """,
             new("id", nameof(OtpRequest.Id), id), new("binding", nameof(OtpRequest.DeviceBindingHash), bindingHash),
             new("since", nameof(OtpRequest.VerifiedAt), Now - ExchangeLifetime), new("hash", nameof(OtpRequest.ExchangeTokenHash), exchangeTokenHash),
-            new("expires", nameof(OtpRequest.ExchangeExpiresAt), Now + ExchangeLifetime)) == 1;
+            new("expires", nameof(OtpRequest.ExchangeExpiresAt), Now + ExchangeLifetime)) == 1);
 
     /// <summary>Redeems an exchange token of <paramref name="instanceId"/> (SPEC 2.4): the verified request once, then null.</summary>
     public async Task<OtpRequest?> ExchangeAsync(Guid instanceId, string token)
@@ -401,6 +401,7 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
         }
 
         outbox.SignalAfterCommit(work);
+        Changed(ended.Id);
         metrics.RequestEnded(ended.InstanceId, ended.OtpType, ended.Status, ended.FailedReason, ended.VerifiedAt - ended.CreatedAt);
         logger.LogDebug("Request {RequestId} ended {Status} {Reason}", ended.Id, ended.Status.Name(), ended.FailedReason);
         return ended;
@@ -411,6 +412,20 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Passl
 
     /// <summary>A column a transition sets besides status, reason and end time (the parameter takes the column's name).</summary>
     private readonly record struct Set(string Column, string Property, object? Value);
+
+    /// <summary>
+    /// When <paramref name="changed"/>, wakes the live status streams of request <paramref name="id"/> once this unit
+    /// commits (<see cref="RequestChanges"/>). Returns <paramref name="changed"/>.
+    /// </summary>
+    private bool Changed(Guid id, bool changed = true)
+    {
+        if (changed)
+        {
+            work.AfterCommit(() => changes.Notify(id));
+        }
+
+        return changed;
+    }
 
     /// <summary>
     /// A conditional update of <c>otp_requests</c> in SQL, its row count: SQL rather than EF Core's <c>ExecuteUpdate</c>,
@@ -500,7 +515,7 @@ public sealed record CallbackPayload(
 /// The one way to change OTP requests: runs a unit of work (<see cref="Writes"/>) with the request lifecycle bound to it.
 /// Messages and callbacks the transitions queue commit with them, and wake their workers after the commit.
 /// </summary>
-public sealed class RequestWork(Writes writes, OutboxWriter outbox, PasslineMetrics metrics, ILogger<RequestLifecycle> logger)
+public sealed class RequestWork(Writes writes, OutboxWriter outbox, RequestChanges changes, PasslineMetrics metrics, ILogger<RequestLifecycle> logger)
 {
     public Task<T> RunAsync<T>(Func<RequestLifecycle, Task<T>> unit, CancellationToken cancellationToken) =>
         writes.RunAsync(work => unit(In(work)), cancellationToken);
@@ -522,5 +537,5 @@ public sealed class RequestWork(Writes writes, OutboxWriter outbox, PasslineMetr
         writes.RunAsync(work => unit(In(work)), oneStatement: !writes.OneWriter, cancellationToken);
 
     /// <summary>The lifecycle inside a unit of work that another room runs (the outbox recording an attempt, say).</summary>
-    public RequestLifecycle In(UnitOfWork work) => new(work, outbox, metrics, logger);
+    public RequestLifecycle In(UnitOfWork work) => new(work, outbox, changes, metrics, logger);
 }

@@ -92,12 +92,12 @@ public static class SimulatorApi
         }
 
         // Taken before looking, so that a message sent while the query runs is not missed.
-        var next = waitSeconds > 0 ? mailbox.Next(instance.Id, chatId!) : null;
+        var next = waitSeconds > 0 ? mailbox.Next((instance.Id, chatId!)) : null;
         var messages = await SentAsync(db, instance.Id, chatId, context.RequestAborted);
         if (messages.Count == 0 && next is not null)
         {
             await OutboxSignal.WaitAsync(next, TimeSpan.FromSeconds(waitSeconds), time, context.RequestAborted);
-            mailbox.Forget(instance.Id, chatId!, next);
+            mailbox.Forget((instance.Id, chatId!), next);
             messages = await SentAsync(db, instance.Id, chatId, context.RequestAborted);
         }
 
