@@ -94,17 +94,20 @@ public static class LinkApi
             return ApiError.NotFound("OTP request not found.");
         }
 
-        var request = await db.OtpRequests.AsNoTracking()
-            .FirstOrDefaultAsync(r => r.Id == id && r.InstanceId == instance.Id, context.RequestAborted);
+        // In SQL through RowReads, not EF Core's query pipeline: a backend without callbacks polls this while its user
+        // signs in.
+        var aborted = context.RequestAborted;
+        var request = await db.ReadFirstAsync<OtpRequest>("SELECT * FROM otp_requests WHERE id = @id AND instance_id = @instance",
+            [db.Parameter<OtpRequest>(nameof(OtpRequest.Id), "id", id), db.Parameter<OtpRequest>(nameof(OtpRequest.InstanceId), "instance", instance.Id)], aborted);
         if (request is null)
         {
             return ApiError.NotFound("OTP request not found.");
         }
 
-        var callback = await db.CallbackDeliveries.AsNoTracking()
-            .Where(d => d.RequestId == id).OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(context.RequestAborted);
-        var messages = await db.OutboundMessages.AsNoTracking()
-            .Where(m => m.RequestId == id).OrderBy(m => m.CreatedAt).ToListAsync(context.RequestAborted);
+        var callback = await db.ReadFirstAsync<CallbackDelivery>("SELECT * FROM callback_deliveries WHERE request_id = @id ORDER BY created_at DESC LIMIT 1",
+            [db.Parameter<CallbackDelivery>(nameof(CallbackDelivery.RequestId), "id", id)], aborted);
+        var messages = await db.ReadAsync<OutboundMessage>("SELECT * FROM outbound_messages WHERE request_id = @id ORDER BY created_at",
+            [db.Parameter<OutboundMessage>(nameof(OutboundMessage.RequestId), "id", id)], aborted);
         return TypedResults.Ok(new ApiResponse<OtpRequestDetails>(true, "OTP request retrieved successfully",
             OtpRequestDetails.From(request, instance, urls.Base(context.Request), time.GetUtcNow(), callback, messages)));
     }
