@@ -1,6 +1,5 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Passline.Api;
@@ -40,15 +39,15 @@ public static class LinkPage
     }
 
     public static async Task<IResult> Show(
-        string uuid, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, PublicUrls urls, IOptions<SimulatorOptions> simulator, RateLimits limits,
-        Monitoring.PasslineMetrics metrics, IStringLocalizer<Texts> texts)
+        string uuid, HttpContext context, PasslineDb db, InstanceCache instances, RequestWork requests, TimeProvider time, PublicUrls urls,
+        IOptions<SimulatorOptions> simulator, RateLimits limits, Monitoring.PasslineMetrics metrics, IStringLocalizer<Texts> texts)
     {
         if (await limits.CheckPageAsync(context) is { } wait)
         {
             return Page.TooManyRequests(context, wait);
         }
 
-        var found = await FindAsync(db, uuid, context.RequestAborted);
+        var found = await FindAsync(db, instances, uuid, context.RequestAborted);
         if (found is not var (request, instance))
         {
             return Unknown(context);
@@ -250,19 +249,13 @@ public static class LinkPage
         holder && request.Status == OtpStatus.Verified && request.Redirect is not null && request.ExchangeTokenHash is null
         && request.VerifiedAt > now - RequestLifecycle.ExchangeLifetime;
 
-    private static async Task<(OtpRequest, Instance)?> FindAsync(PasslineDb db, string uuid, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(uuid, out var id))
-        {
-            return null;
-        }
-
-        var found = await db.OtpRequests.AsNoTracking()
-            .Where(r => r.Id == id && r.OtpType == OtpTypes.Link)
-            .Join(db.Instances.AsNoTracking(), r => r.InstanceId, i => i.Id, (r, i) => new { Request = r, Instance = i })
-            .FirstOrDefaultAsync(cancellationToken);
-        return found is null ? null : (found.Request, found.Instance);
-    }
+    /// <summary>The link request <paramref name="uuid"/> and its instance (read lately, or now: <see cref="InstanceCache"/>).</summary>
+    private static async Task<(OtpRequest, Instance)?> FindAsync(PasslineDb db, InstanceCache instances, string uuid, CancellationToken cancellationToken) =>
+        Guid.TryParse(uuid, out var id)
+            && await ReadAsync(db, id, cancellationToken) is { } request
+            && await instances.FindAsync(db, request.InstanceId, cancellationToken) is { } instance
+            ? (request, instance)
+            : null;
 
     /// <summary>The QR code as a PNG data URI: an inline image, no external asset (the page's CSP allows <c>data:</c> images).</summary>
     public static string QrDataUri(string text)
