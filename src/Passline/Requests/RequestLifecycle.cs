@@ -513,7 +513,8 @@ public sealed record CallbackPayload(
 
 /// <summary>
 /// The one way to change OTP requests: runs a unit of work (<see cref="Writes"/>) with the request lifecycle bound to it.
-/// Messages and callbacks the transitions queue commit with them, and wake their workers after the commit.
+/// Messages and callbacks the transitions queue commit with them; after the commit they wake their workers, and each
+/// changed request its live status streams (<see cref="RequestChanges"/>).
 /// </summary>
 public sealed class RequestWork(Writes writes, OutboxWriter outbox, RequestChanges changes, PasslineMetrics metrics, ILogger<RequestLifecycle> logger)
 {
