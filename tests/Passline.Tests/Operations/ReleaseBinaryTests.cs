@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -70,6 +71,127 @@ public sealed partial class ReleaseBinaryTests
         }
     }
 
+    /// <summary>
+    /// The release executable is trimmed (<c>src/Passline/Passline.csproj</c>): the runtime and ASP.NET Core keep only
+    /// what the trimmer saw Passline reach, and what Passline reaches by reflection (JSON of its own types, EF Core's
+    /// model, options, the pages' components, resources) is what it could miss. So whole flows run here, in the
+    /// executable, through each provider: a login in French with its signed callback, a code, WAHA's and the Cloud API's
+    /// signed webhooks and their replies (the Cloud API's a button), the pages, the API reference, the metrics, and a
+    /// rejected body.
+    /// </summary>
+    [Fact]
+    public async Task TrimmedExecutableRunsWholeFlowsThroughEachProvider()
+    {
+        var archive = await ReleaseArchives.LinuxX64Async();
+        var folder = Directory.CreateTempSubdirectory("passline-release-test-");
+        await using var callbacks = await LoopbackServer.StartAsync();
+        await using var waha = await LoopbackServer.StartAsync();
+        await using var graph = await LoopbackServer.StartAsync();
+        graph.Respond = _ => new Answer(200, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cloud-api-send-response.json")));
+        try
+        {
+            var program = await UnpackAsync(archive, folder.FullName);
+            var work = Directory.CreateDirectory(Path.Combine(folder.FullName, "work")).FullName;
+            await using var database = await TestDatabase.CreateAsync();
+            var run = new Runner(program, work, database) { AllowPrivateNetworks = true };
+            await run.SucceedAsync("migrate");
+            var simulator = JsonNode.Parse(await run.SucceedAsync(
+                "instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator", "--redirect-origin", "https://acme.example"))!;
+            var wahaInstance = JsonNode.Parse(await run.SucceedAsync(
+                "instance", "create", "--name", "Acme", "--phone", "201553730662", "--provider", "waha",
+                "--waha-url", waha.BaseAddress.ToString(), "--waha-api-key", "waha-key", "--waha-hmac-key", "waha-hmac"))!;
+            var cloud = JsonNode.Parse(await run.SucceedAsync(
+                "instance", "create", "--name", "Acme", "--phone", "201553730663", "--provider", "cloud-api", "--graph-url", graph.BaseAddress.ToString(),
+                "--phone-number-id", "106540352242922", "--access-token", "EAAG", "--app-secret", "app-secret", "--verify-token", "verify",
+                "--auth-template", "login_code"))!;
+
+            using var server = run.Start("serve", "--urls", "http://127.0.0.1:0");
+            var baseAddress = await server.ListeningAddressAsync();
+            // A browser and an application's backend: the browser keeps its cookies and sees the redirects itself.
+            using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+            HttpClient Backend(JsonNode instance) =>
+                new() { BaseAddress = new Uri(baseAddress, $"/api/otp/v2/{instance["instance"]!.GetValue<string>()}/"), DefaultRequestHeaders = { Authorization = new("Bearer", instance["token"]!.GetValue<string>()) } };
+
+            // A login in French on the simulator, to its signed callback.
+            using var backend = Backend(simulator);
+            var instanceId = simulator["instance"]!.GetValue<string>();
+            var (_, link) = await backend.PostJsonAsync("generate-link",
+                $$"""{"name": "Acme", "language": "fr", "callback": {"success": "{{callbacks.BaseAddress}}cb"}, "redirect": "https://acme.example/in"}""");
+            var uuid = link["data"]!["uuid"]!.GetValue<string>();
+            var prompt = Passline.Requests.MessageTemplates.For("fr").Prompt.Replace("{name}", "Acme", StringComparison.Ordinal);
+            var (_, inbound) = await backend.PostJsonAsync($"/simulator/{instanceId}/inbound",
+                $$"""{"from": "201063178738", "text": "{{prompt}} [{{link["data"]!["code"]}}] - DO NOT CHANGE THIS MESSAGE"}""");
+            Assert.Equal("matched", inbound["data"]!["outcome"]!.GetValue<string>());
+            var outbox = await backend.GetStringAsync($"/simulator/{instanceId}/outbox?chat_id=201063178738%40c.us&wait=20");
+            var path = LinkFlow.VerificationPath(outbox);
+            var (page, html, _) = await LinkFlow.OpenAsync(browser, path);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("""<html lang="fr" dir="ltr">""", html);
+            Assert.Contains("Se connecter à Acme\u00a0?", html);
+            var verified = await LinkFlow.PressAsync(browser, path);
+            Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
+            var exchangeToken = System.Web.HttpUtility.ParseQueryString(verified.Headers.Location!.Query)["otp_token"]!;
+            var (exchanged, identity) = await backend.PostJsonAsync("exchange", $$"""{"token": "{{exchangeToken}}"}""");
+            Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
+            Assert.Equal(uuid, identity["data"]!["uuid"]!.GetValue<string>());
+            var callback = Assert.Single(await callbacks.WaitForAsync());
+            var secret = Convert.FromBase64String(simulator["webhook_secret"]!.GetValue<string>()["whsec_".Length..]);
+            var signed = $"{callback.Headers["webhook-id"]}.{callback.Headers["webhook-timestamp"]}.{callback.Body}";
+            Assert.Equal("v1," + Convert.ToBase64String(HMACSHA256.HashData(secret, System.Text.Encoding.UTF8.GetBytes(signed))), callback.Headers["webhook-signature"]);
+            Assert.Equal(uuid, JsonNode.Parse(callback.Body)!["uuid"]!.GetValue<string>());
+            Assert.Equal("verified", (await backend.GetFromJsonAsync<JsonObject>($"requests/{uuid}"))!["data"]!["status"]!.GetValue<string>());
+
+            // A code, sent and checked; and a body the API turns away with the field named.
+            var (_, requested) = await backend.PostJsonAsync("request-code", """{"chatId": "201063178739"}""");
+            var code = requested["data"]!["code"]!.GetValue<string>();
+            Assert.Contains(code, await backend.GetStringAsync($"/simulator/{instanceId}/outbox?chat_id=201063178739%40c.us&wait=20"));
+            var (validated, _) = await backend.PostJsonAsync("validate-code", $$"""{"chatId": "201063178739", "code": "{{code}}"}""");
+            Assert.Equal(HttpStatusCode.OK, validated.StatusCode);
+            var (rejected, error) = await backend.PostJsonAsync("generate-link", """{"expires": "soon"}""");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, rejected.StatusCode);
+            Assert.Contains("expires", error.ToJsonString(), StringComparison.Ordinal);
+
+            // WAHA: a signed webhook in, the reply out through WAHA's API with its key.
+            using var wahaBackend = Backend(wahaInstance);
+            var (_, wahaLink) = await wahaBackend.PostJsonAsync("generate-link", """{"name": "Acme"}""");
+            var wahaId = Guid.Parse(wahaInstance["instance"]!.GetValue<string>());
+            var wahaBody = Webhooks.WahaMessage(Webhooks.Message(wahaLink["data"]!["code"]!.GetValue<string>()));
+            Assert.Equal(HttpStatusCode.OK, (await browser.SendAsync(Webhooks.SignedWaha(wahaId, wahaBody, "waha-hmac"))).StatusCode);
+            var wahaReply = Assert.Single(await waha.WaitForAsync());
+            Assert.Equal("waha-key", wahaReply.Headers["X-Api-Key"]);
+            Assert.Equal(HttpStatusCode.OK, (await LinkFlow.OpenAsync(browser, LinkFlow.VerificationPath(wahaReply.Body))).Response.StatusCode);
+
+            // The Cloud API: a signed webhook in, the reply a button; a code through the authentication template.
+            using var cloudBackend = Backend(cloud);
+            var (_, cloudLink) = await cloudBackend.PostJsonAsync("generate-link", """{"name": "Acme"}""");
+            var cloudId = Guid.Parse(cloud["instance"]!.GetValue<string>());
+            var cloudBody = Webhooks.CloudApiText(Webhooks.Message(cloudLink["data"]!["code"]!.GetValue<string>()));
+            Assert.Equal(HttpStatusCode.OK, (await browser.SendAsync(Webhooks.SignedCloudApi(cloudId, cloudBody, "app-secret"))).StatusCode);
+            var button = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!;
+            Assert.Equal("interactive", button["type"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.OK, (await LinkFlow.OpenAsync(browser, LinkFlow.VerificationPath(button.ToJsonString()))).Response.StatusCode);
+            await cloudBackend.PostJsonAsync("request-code", """{"chatId": "16505551234"}""");
+            var template = JsonNode.Parse((await graph.WaitForAsync(2))[1].Body)!;
+            Assert.Equal("login_code", template["template"]!["name"]!.GetValue<string>());
+
+            // The other pages, the API reference and the metrics.
+            var (_, pending) = await backend.PostJsonAsync("generate-link", "{}");
+            var linkPage = new Uri(pending["data"]!["link_url"]!.GetValue<string>()).AbsolutePath;
+            foreach (var other in new[] { linkPage, $"/simulator/{instanceId}", "/demo", "/dashboard", "/docs/" })
+            {
+                Assert.True((await browser.GetAsync(other)).StatusCode == HttpStatusCode.OK, other);
+            }
+
+            var document = JsonNode.Parse(await browser.GetStringAsync("/openapi/v1.json"))!;
+            Assert.NotNull(document["paths"]!["/api/otp/v2/{instance}/generate-link"]);
+            Assert.Contains("passline_", await browser.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [GeneratedRegex("href=\"(/[^\"]+\\.css)\"")]
     private static partial Regex Stylesheet();
 
@@ -100,6 +222,9 @@ public sealed partial class ReleaseBinaryTests
     /// <summary>Runs the executable with an environment of nothing but what an operator would set.</summary>
     private sealed class Runner(string program, string workingDirectory, TestDatabase database)
     {
+        /// <summary>Callbacks to loopback: the tests' receivers listen there.</summary>
+        public bool AllowPrivateNetworks { get; init; }
+
         // One key for every command, as an operator's environment has: what instance create encrypts, serve decrypts.
         private readonly string secretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
@@ -119,6 +244,11 @@ public sealed partial class ReleaseBinaryTests
             start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             start.Environment["Passline__Simulator__Enabled"] = "true";
             start.Environment["Passline__Secrets__Key"] = secretsKey;
+            if (AllowPrivateNetworks)
+            {
+                start.Environment["Passline__Callbacks__AllowPrivateNetworks"] = "true";
+            }
+
             if (TestDatabase.IsPostgres)
             {
                 foreach (var (key, value) in database.Settings)
