@@ -49,7 +49,7 @@ internal sealed class SqliteCheckpointer : IDisposable
     public const int RestartPages = 32_000;
 
     /// <summary>Checkpoints at most this often: each one flushes the log and the database file.</summary>
-    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// The writer's attempts to copy the rest that find this thread copying (busy) before it asks this thread to stand
@@ -167,7 +167,7 @@ internal sealed class SqliteCheckpointer : IDisposable
                 if (Checkpoint(connection) is { Log: >= RestartPages } pages && pages.Log != copiedByWriter)
                 {
                     // The writer now copies what is left before its next batch, while every unit queued waits: no pause
-                    // here, so that what is left is a commit or two, not the 50 ms of commits since this pass.
+                    // here, so that what is left is a commit or two, not the 10 ms of commits since this pass.
                     restartDue = true;
                     continue;
                 }
