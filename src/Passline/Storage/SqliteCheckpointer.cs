@@ -19,31 +19,31 @@ namespace Passline.Storage;
 /// (10.9-15.2 ms against 11.1-14.2).
 /// </para>
 /// <para>
-/// Every <see cref="Pause"/> a checkpoint copies the latest version of each page the log holds and flushes the
-/// database file; the right-hand pages of the table and of its ordered indexes change at every commit, so the fewer the
-/// checkpoints, the fewer their copies, and the fewer flushes there are for the writer's own to queue behind on the disk.
-/// Measured with the shipped (trimmed) build, generate-link on SQLite, server alone under <c>wrk</c>, 64 connections,
-/// 20 s runs interleaved: every 10 ms and a restart at 4,000 pages, 16,163-16,534 req/s (p99 9.97-10.83 ms); every
-/// 50 ms and 32,000 pages, 18,481-19,651 req/s (p99 9.92-11.41 ms), the checkpoint thread at 11-12% of a core instead
-/// of 15-16% and 69-72 µs of server CPU a request instead of 77-78. At 16,000 pages the p99 was worse (11.0-14.1 ms):
-/// the writer's catch-ups came twice as often. Full flows and resident memory unchanged (two pairs, at 16,000 pages).
-/// The log file grows to about 130 MB.
+/// The log restarts at <see cref="RestartPages"/> = 32,000 pages, not 4,000: the writer's catch-ups come an eighth as
+/// often. bench/run on a clean clone (c8ebf50): generate-link on SQLite 18,028 req/s = 0.295 x the bare endpoint, p99
+/// 9.77 ms on the small table and 10.92 ms at 5 million rows, against 15,078-15,966 req/s (0.237-0.290 x) and p99
+/// 9.16-11.09 ms in the five runs before. Checkpoints every 50 ms instead of 10 (fewer copies of the pages every commit
+/// changes, a fifth of the database file's flushes) gave 18,032-19,550 req/s but a longer tail in four runs: p99
+/// 10.06-13.15 ms on the small table and 12.18-16.72 ms at 5 million rows, 98.8-99.3% of the large table's 200s served
+/// within 10 ms instead of 99.7%: each checkpoint's flush, five times larger, kept the writer's own flush waiting on
+/// the disk. So <see cref="Pause"/> stays 10 ms (docs/performance.md).
 /// </para>
 /// <para>
 /// While the restart is due, this thread copies after every commit instead of every <see cref="Pause"/>, so that the
 /// writer's own copy has little left; when this thread holds the checkpoint, the writer's attempt returns at once
 /// (busy) and it tries again before its next batch; after <see cref="BusyAttempts"/> such attempts this thread stands
 /// aside until the restart. Timed in a build made for it (generate-link on SQLite, 64 connections, server alone, then
-/// with checkpoints every 10 ms and a restart at 4,000 pages): before this, the writer's catch-ups held its queue 6-8 ms each, up to 18 ms, 0.8-1.0 s in all of 15 s, and they
-/// were the 1% of slowest requests (11-14 ms waiting for the writer, against 0.7 ms at the median); with it, 0.2-0.25 s
-/// in all. Three interleaved pairs of the product's builds: p99 10.0-10.7 ms under <c>wrk</c> against 14.3-15.3,
-/// 99.6-99.8% served within 10 ms against 98.0-98.5%, throughput within the noise (docs/performance.md).
+/// with a restart at 4,000 pages): before this, the writer's catch-ups held its queue 6-8 ms each, up to 18 ms,
+/// 0.8-1.0 s in all of 15 s, and they were the 1% of slowest requests (11-14 ms waiting for the writer, against 0.7 ms
+/// at the median); with it, 0.2-0.25 s in all. Three interleaved pairs of the product's builds: p99 10.0-10.7 ms under
+/// <c>wrk</c> against 14.3-15.3, 99.6-99.8% served within 10 ms against 98.0-98.5%, throughput within the noise
+/// (docs/performance.md).
 /// </para>
 /// </summary>
 internal sealed class SqliteCheckpointer : IDisposable
 {
     /// <summary>
-    /// Pages the log may hold before the writer copies the rest itself and the log starts again: about 128 MB of log
+    /// Pages the log may hold before the writer copies the rest itself and the log starts again: about 130 MB of log
     /// (SQLite's own mark is 1,000 pages, at which the writer copies all of it).
     /// </summary>
     public const int RestartPages = 32_000;
