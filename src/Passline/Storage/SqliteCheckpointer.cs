@@ -25,8 +25,8 @@ namespace Passline.Storage;
 /// 9.16-11.09 ms in the five runs before. Checkpoints every 50 ms instead of 10 (fewer copies of the pages every commit
 /// changes, a fifth of the database file's flushes) gave 18,032-19,550 req/s but a longer tail in four runs: p99
 /// 10.06-13.15 ms on the small table and 12.18-16.72 ms at 5 million rows, 98.8-99.3% of the large table's 200s served
-/// within 10 ms instead of 99.7%: each checkpoint's flush, five times larger, kept the writer's own flush waiting on
-/// the disk. So <see cref="Pause"/> stays 10 ms (docs/performance.md).
+/// within 10 ms instead of 99.5-99.75%: each checkpoint's flush, five times larger, kept the writer's own flush waiting
+/// on the disk. So <see cref="Pause"/> stays 10 ms (docs/performance.md).
 /// </para>
 /// <para>
 /// While the restart is due, this thread copies after every commit instead of every <see cref="Pause"/>, so that the
