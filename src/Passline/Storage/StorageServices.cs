@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Passline.Storage;
@@ -17,6 +18,8 @@ public static class StorageServices
 
     public static IServiceCollection AddPasslineStorage(this IServiceCollection services, IConfiguration configuration)
     {
+        // The writers take their clock from the container; the commands build theirs from this method alone.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.Provider is "sqlite" or "postgres", "Passline:Storage:Provider must be 'sqlite' or 'postgres'.")
             .ValidateOnStart();

@@ -147,6 +147,22 @@ public sealed class CommandLineTests
         Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/readyz")).StatusCode);
     }
 
+    [Fact]
+    public async Task CommandsRunInDevelopmentWhereTheServiceContainerIsValidatedAtStart()
+    {
+        // `dotnet run --project src/Passline -- instance create ...` runs in Development (launchSettings.json), where the
+        // host checks at start that every registered service can be built.
+        await using var database = await TestDatabase.CreateAsync();
+        var create = await ExecAsync(database, ["instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator"], environment: "Development");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        var instanceId = JsonNode.Parse(create.Stdout)!["instance"]!.GetValue<string>();
+
+        var token = await ExecAsync(database, ["token", "create", "--instance", instanceId], environment: "Development");
+        Assert.True(token.ExitCode == 0, token.Stderr);
+        var purge = await ExecAsync(database, ["purge"], environment: "Development");
+        Assert.True(purge.ExitCode == 0, purge.Stderr);
+    }
+
     [Theory]
     [InlineData("", "Passline:Secrets:Key is not set")]
     [InlineData("c2hvcnQ=", "Passline:Secrets:Key is invalid: key 1 is not base64 of 32 bytes")]
@@ -193,9 +209,10 @@ public sealed class CommandLineTests
     }
 
     /// <summary>Runs the built executable (<c>passline.dll</c>) with the database given as arguments or as environment variables.</summary>
-    internal static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(TestDatabase database, string[] args, bool viaEnvironment = false)
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(
+        TestDatabase database, string[] args, bool viaEnvironment = false, string environment = "Production")
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Production" } };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, Environment = { ["ASPNETCORE_ENVIRONMENT"] = environment } };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "passline.dll"));
         var command = args.TakeWhile(a => !a.StartsWith("--Passline:", StringComparison.Ordinal)).ToList();
         foreach (var arg in command)
