@@ -247,7 +247,7 @@ public sealed partial class InboundProcessor(RequestWork requests, IOptions<Rate
             return SenderMatch.Other;
         }
 
-        return message.Phone is null ? SenderMatch.Unresolved : message.Phone == boundPhone ? SenderMatch.Allowed : SenderMatch.Other;
+        return message.Phone is null ? SenderMatch.Unresolved : ChatId.SamePhone(message.Phone, boundPhone) ? SenderMatch.Allowed : SenderMatch.Other;
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ public static class ChatId
         var at = text.IndexOf('@', StringComparison.Ordinal);
         if (at >= 0)
         {
-            var user = text[..at];
+            var user = WithoutDevice(text[..at]);
             var server = text[(at + 1)..].ToLowerInvariant();
             return server switch
             {
@@ -28,9 +28,50 @@ public static class ChatId
         return PhoneDigits(text) is { } phone ? phone + PhoneSuffix : null;
     }
 
-    /// <summary><c>+</c> and the digits for a phone-number chat id, else null.</summary>
-    public static string? Phone(string chatId) =>
-        chatId.EndsWith(PhoneSuffix, StringComparison.Ordinal) ? "+" + chatId[..^PhoneSuffix.Length] : null;
+    /// <summary>
+    /// The user of a device-qualified id (<c>2010...:12@s.whatsapp.net</c>, as whatsmeow and Baileys write a linked
+    /// device's messages): what is before the colon.
+    /// </summary>
+    private static string WithoutDevice(string user) =>
+        user.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon && user.AsSpan(colon + 1) is { Length: > 0 } device
+            && !device.ContainsAnyExceptInRange('0', '9')
+                ? user[..colon]
+                : user;
+
+    /// <summary>The digits of a phone-number chat id as WhatsApp names the user (where replies go), else null.</summary>
+    public static string? Digits(string chatId) =>
+        chatId.EndsWith(PhoneSuffix, StringComparison.Ordinal) && chatId[..^PhoneSuffix.Length] is var digits
+            && PhoneDigits(digits) == digits
+                ? digits
+                : null;
+
+    /// <summary>
+    /// The phone number (E.164: <c>+</c> and digits) of a phone-number chat id, else null. WhatsApp names some users by
+    /// a form of their number that is no longer dialled: Mexican mobiles as <c>521</c> and ten digits (the <c>1</c>
+    /// left the numbering plan in 2019), Brazilian mobiles of accounts older than the ninth digit (2012-2016) without it.
+    /// The phone is the number as it is dialled today; the chat id keeps WhatsApp's form.
+    /// </summary>
+    public static string? Phone(string chatId) => Digits(chatId) is { } digits ? "+" + Dialled(digits) : null;
+
+    /// <summary>
+    /// Whether two phone numbers (<see cref="Phone"/>) are one user's: equal, or an Argentine mobile written with and
+    /// without the <c>9</c> that its international form carries (WhatsApp always writes it; people often leave it out).
+    /// </summary>
+    public static bool SamePhone(string a, string b) => a == b || ArgentineKey(a) == ArgentineKey(b);
+
+    private static string Dialled(string digits) => digits switch
+    {
+        // 52 1 and ten digits: 52 and the ten.
+        { Length: 13 } when digits.StartsWith("521", StringComparison.Ordinal) => "52" + digits[3..],
+
+        // 55, a two-digit area code and the eight digits a mobile had before its ninth (they began with 6 to 9; fixed
+        // lines begin with 2 to 5 and have no ninth digit).
+        { Length: 12 } when digits.StartsWith("55", StringComparison.Ordinal) && digits[4] is >= '6' and <= '9' => digits[..4] + "9" + digits[4..],
+        _ => digits,
+    };
+
+    private static string ArgentineKey(string phone) =>
+        phone.Length == 14 && phone.StartsWith("+549", StringComparison.Ordinal) ? "+54" + phone[4..] : phone;
 
     /// <summary>
     /// Digits of a full international number written as people write it (<c>+20 123-456 789</c>,

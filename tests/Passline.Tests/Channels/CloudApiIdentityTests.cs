@@ -191,6 +191,45 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         Assert.Equal((Bsuid, "Login failed, please try again later."), (body["recipient"]!.GetValue<string>(), body["text"]!["body"]!.GetValue<string>()));
     }
 
+    /// <summary>
+    /// WhatsApp names some users by a form of their number that is no longer dialled (Meta: "a WhatsApp user's phone
+    /// number and ID may not match"): Mexican mobiles with the 1 after 52, Brazilian mobiles of old accounts without
+    /// their ninth digit; Argentine mobiles carry the 9 that people often leave out. A request bound to the number as
+    /// the application has it is completed from WhatsApp's form, answered in that form, and reports the number dialled.
+    /// </summary>
+    [Theory]
+    [InlineData("+52 55 1234 5678", "5215512345678", "+525512345678")]
+    [InlineData("+52 1 55 1234 5678", "5215512345678", "+525512345678")]
+    [InlineData("+55 11 98765 4321", "551187654321", "+5511987654321")]
+    [InlineData("+55 11 8765 4321", "551187654321", "+5511987654321")]
+    [InlineData("+54 11 1234 5678", "5491112345678", "+5491112345678")]
+    public async Task PhoneBoundLinkIsCompletedFromWhatsAppsFormOfTheNumber(string bound, string waId, string phone)
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance, $$"""{"chatId": "{{bound}}"}""");
+
+        Assert.Equal("matched", Assert.Single(await PostAsync(instance, CloudApiText(Message(link.Code), from: waId)))!.GetValue<string>());
+
+        var body = JsonNode.Parse(Assert.Single(await graph.WaitForAsync()).Body)!.AsObject();
+        Assert.Equal(waId, body["to"]!.GetValue<string>());
+        var stored = await RequestAsync(app, link.Uuid);
+        Assert.Equal(($"{waId}@c.us", phone, (string?)null), (stored.ChatId, stored.Phone, stored.FailedReason));
+    }
+
+    /// <summary>The forms above are one number's, not any two numbers alike: a Brazilian fixed line has no ninth digit.</summary>
+    [Theory]
+    [InlineData("+55 11 3876 5432", "5511938765432")]
+    [InlineData("+52 55 1234 5678", "5215512345679")]
+    [InlineData("+54 11 1234 5678", "5491112345670")]
+    public async Task PhoneBoundLinkFromAnotherNumberOfTheSameShapeEndsWrongSender(string bound, string waId)
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance, $$"""{"chatId": "{{bound}}"}""");
+
+        Assert.Equal("wrong_sender", Assert.Single(await PostAsync(instance, CloudApiText(Message(link.Code), from: waId)))!.GetValue<string>());
+        Assert.Equal("wrong_sender", (await RequestAsync(app, link.Uuid)).FailedReason);
+    }
+
     [Fact]
     public async Task GroupMessageIsIgnoredWithNothingSent()
     {

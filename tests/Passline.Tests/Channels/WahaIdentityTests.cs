@@ -182,6 +182,21 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         Assert.Equal((Lid, Phone), (known.UserId, known.Phone));
     }
 
+    /// <summary>A linked device's messages may name the sender with the device (<c>number:device@c.us</c>).</summary>
+    [Fact]
+    public async Task PhoneBoundLinkIsCompletedFromADeviceQualifiedSenderAnsweredWithoutTheDevice()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance, """{"chatId": "+20 106 317 8738"}""");
+
+        Assert.Equal("matched", await SendAsync(instance, WahaMessage(Message(link.Code), from: "201063178738:3@c.us")));
+
+        var body = JsonNode.Parse(Assert.Single(await waha.WaitForAsync(where: r => r.Path == "/api/sendText")).Body)!;
+        Assert.Equal("201063178738@c.us", body["chatId"]!.GetValue<string>());
+        var stored = await RequestAsync(app, link.Uuid);
+        Assert.Equal(("201063178738@c.us", Phone, (string?)null), (stored.ChatId, stored.Phone, stored.UserId));
+    }
+
     [Fact]
     public async Task PhoneBoundLinkIsCompletedFromAnLidResolvedThroughTheLidsApiAndThePairIsRemembered()
     {

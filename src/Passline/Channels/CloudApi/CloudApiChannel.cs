@@ -51,9 +51,9 @@ public static class CloudApiChannel
     public static JsonObject Addressed(string chatId)
     {
         var body = new JsonObject { ["messaging_product"] = "whatsapp", ["recipient_type"] = "individual" };
-        if (ChatId.Phone(chatId) is { } phone)
+        if (ChatId.Digits(chatId) is { } digits)
         {
-            body["to"] = phone.TrimStart('+');
+            body["to"] = digits;
         }
         else
         {

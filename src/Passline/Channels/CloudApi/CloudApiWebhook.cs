@@ -100,13 +100,14 @@ public static class CloudApiWebhook
                 var from = Text(message, "from");
                 var contact = contacts.FirstOrDefault(c => from is not null ? Text(c, "wa_id") == from : Text(c, "user_id") == Text(message, "from_user_id"));
                 var userId = Text(message, "from_user_id") ?? (contact.ValueKind == JsonValueKind.Object ? Text(contact, "user_id") : null);
-                var phone = from is null ? null : ChatId.Normalize(from) is { } normalized ? ChatId.Phone(normalized) : null;
-                if (id is null || (phone is null && userId is null))
+                var phoneChat = from is null ? null : ChatId.Normalize(from) is { } normalized && ChatId.Digits(normalized) is not null ? normalized : null;
+                if (id is null || (phoneChat is null && userId is null))
                 {
                     continue;
                 }
 
-                var chatId = phone is not null ? phone[1..] + "@c.us" : userId!;
+                var phone = phoneChat is null ? null : ChatId.Phone(phoneChat);
+                var chatId = phoneChat ?? userId!;
                 var isGroup = Property(message, "group_id") is not null;
                 yield return new IncomingMessage(id, chatId, phone, MessageText(message), FromMe: false, isGroup, userId);
             }

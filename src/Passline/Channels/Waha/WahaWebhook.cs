@@ -108,21 +108,13 @@ public static class WahaWebhook
         ];
         foreach (var candidate in candidates)
         {
-            if (candidate is not null && ChatId.Normalize(StripDevice(candidate)) is { } normalized && ChatId.Phone(normalized) is { } phone)
+            if (candidate is not null && ChatId.Normalize(candidate) is { } normalized && ChatId.Phone(normalized) is { } phone)
             {
                 return phone;
             }
         }
 
         return null;
-    }
-
-    /// <summary>whatsmeow writes a device-qualified JID (<c>2010...:12@s.whatsapp.net</c>); the user is before the colon.</summary>
-    private static string StripDevice(string jid)
-    {
-        var colon = jid.IndexOf(':', StringComparison.Ordinal);
-        var at = jid.IndexOf('@', StringComparison.Ordinal);
-        return colon > 0 && at > colon ? jid[..colon] + jid[at..] : jid;
     }
 
     /// <summary>
