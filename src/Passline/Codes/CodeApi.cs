@@ -30,7 +30,7 @@ public static class CodeApi
     public sealed record ValidatedData(Guid Uuid, string ChatId, string Status, DateTimeOffset ValidatedAt);
 
     public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(
-        HttpContext context, RequestWork requests, TimeProvider time, RateLimits limits, Monitoring.PasslineMetrics metrics,
+        HttpContext context, RequestWork requests, TimeProvider time, RateLimits limits, SecretBox secrets, Monitoring.PasslineMetrics metrics,
         Microsoft.Extensions.Options.IOptions<Callbacks.CallbackOptions> callbacks, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
@@ -77,7 +77,7 @@ public static class CodeApi
             ExpiresAt = now.AddSeconds(input.Expires),
             Language = input.Language,
         };
-        request.CodeHash = CodeHash(request.Id, code);
+        request.CodeHash = CodeHash(secrets, request.Id, code);
 
         await requests.RunAsync(async lifecycle =>
         {
@@ -92,7 +92,8 @@ public static class CodeApi
             new CodeRequestData(request.Id, input.ChatId, code, request.Status.Name(), request.OtpType, request.ExpiresAt, request.CreatedAt)));
     }
 
-    public static async Task<Results<Ok<ApiResponse<ValidatedData>>, ApiError>> ValidateCode(HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time)
+    public static async Task<Results<Ok<ApiResponse<ValidatedData>>, ApiError>> ValidateCode(
+        HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, SecretBox secrets)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -130,7 +131,7 @@ public static class CodeApi
         var now = time.GetUtcNow();
         if (request.Status.IsOpen() && now < request.ExpiresAt)
         {
-            if (CryptographicOperations.FixedTimeEquals(CodeHash(request.Id, code!.Trim()), request.CodeHash))
+            if (CodeMatches(secrets, request, code!.Trim()))
             {
                 var validated = await requests.RunAsync(lifecycle => lifecycle.ValidateAsync(request.Id, MaxWrongAttempts), context.RequestAborted);
                 if (validated is not null)
@@ -175,9 +176,20 @@ public static class CodeApi
     private static ApiError Refused(string message) =>
         ApiError.Unprocessable(message, new Dictionary<string, string[]> { ["code"] = [message] });
 
-    /// <summary>The stored form of a code: SHA-256 over the request id and the code, so equal codes of two requests differ.</summary>
-    public static byte[] CodeHash(Guid requestId, string code) =>
-        SHA256.HashData([.. requestId.ToByteArray(), .. Encoding.UTF8.GetBytes(code)]);
+    /// <summary>
+    /// The stored form of a code: keyed with <c>Passline:Secrets:Key</c> (<see cref="SecretBox.Hash"/>), since a reader
+    /// of the database could try all million six-digit codes against a bare hash in a second; salted with the request
+    /// id, so equal codes of two requests differ.
+    /// </summary>
+    public static byte[] CodeHash(SecretBox secrets, Guid requestId, string code) => secrets.Hash(requestId.ToByteArray(), code);
+
+    /// <summary>
+    /// Whether <paramref name="code"/> is the request's, in constant time. A 32-byte hash is the bare SHA-256 that codes
+    /// were stored as before 2026-11-28; such a code expires within a day of the upgrade.
+    /// </summary>
+    public static bool CodeMatches(SecretBox secrets, OtpRequest request, string code) => request.CodeHash is { Length: SHA256.HashSizeInBytes } bare
+        ? CryptographicOperations.FixedTimeEquals(SHA256.HashData([.. request.Id.ToByteArray(), .. Encoding.UTF8.GetBytes(code)]), bare)
+        : secrets.Matches(request.CodeHash, request.Id.ToByteArray(), code);
 
     /// <summary>The request-code message in <paramref name="language"/>.</summary>
     public static string MessageText(string code, string name, int expiresSeconds, string? language = null) =>

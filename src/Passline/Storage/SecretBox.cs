@@ -16,7 +16,14 @@ public sealed class SecretBox
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
+    /// <summary>The first byte of a keyed hash (<see cref="Hash"/>), then the key id and the HMAC.</summary>
+    private const byte KeyedHash = 1;
+    private const int HashSize = 1 + IdSize + HMACSHA256.HashSizeInBytes;
+
     private readonly (byte[] Id, byte[] Key)[] keys;
+
+    /// <summary>Each key's own key for <see cref="Hash"/>, derived from it, so that no key serves two purposes.</summary>
+    private readonly byte[][] hashKeys;
 
     public SecretBox(IReadOnlyList<byte[]> keys)
     {
@@ -26,6 +33,7 @@ public sealed class SecretBox
         }
 
         this.keys = [.. keys.Select(k => (KeyId(k), k.ToArray()))];
+        hashKeys = [.. keys.Select(k => HKDF.DeriveKey(HashAlgorithmName.SHA256, k, 32, info: "passline-hash"u8.ToArray()))];
         Fingerprint = Convert.ToHexString(SHA256.HashData(this.keys.SelectMany(k => k.Id).ToArray()));
     }
 
@@ -111,6 +119,50 @@ public sealed class SecretBox
 
         throw new CryptographicException(
             "A stored secret was encrypted with a key that is not in Passline:Secrets:Key. Add the old key after the new one until `secret reencrypt` has run.");
+    }
+
+    /// <summary>
+    /// The stored form of a secret short enough to try every value of (a six-digit code): HMAC-SHA256 of
+    /// <paramref name="salt"/> and <paramref name="secret"/> under a key derived from the first key, so that a reader of
+    /// the database cannot find it without the key (SPEC 8). A version byte and the key id come first, so that
+    /// <see cref="Matches"/> needs no guessing after a rotation.
+    /// </summary>
+    public byte[] Hash(ReadOnlySpan<byte> salt, string secret)
+    {
+        var hash = new byte[HashSize];
+        hash[0] = KeyedHash;
+        keys[0].Id.CopyTo(hash, 1);
+        Mac(hashKeys[0], salt, secret, hash.AsSpan(1 + IdSize));
+        return hash;
+    }
+
+    /// <summary>Whether <paramref name="stored"/> is <see cref="Hash"/> of these values under one of the keys; in constant time.</summary>
+    public bool Matches(ReadOnlySpan<byte> stored, ReadOnlySpan<byte> salt, string secret)
+    {
+        if (stored.Length != HashSize || stored[0] != KeyedHash)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (stored.Slice(1, IdSize).SequenceEqual(keys[i].Id))
+            {
+                Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+                Mac(hashKeys[i], salt, secret, mac);
+                return CryptographicOperations.FixedTimeEquals(mac, stored[(1 + IdSize)..]);
+            }
+        }
+
+        return false;
+    }
+
+    private static void Mac(byte[] key, ReadOnlySpan<byte> salt, string secret, Span<byte> destination)
+    {
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        hmac.AppendData(salt);
+        hmac.AppendData(Encoding.UTF8.GetBytes(secret));
+        hmac.GetHashAndReset(destination);
     }
 
     private static byte[] KeyId(byte[] key) => SHA256.HashData([.. "passline-key-id"u8, .. key])[..IdSize];

@@ -62,6 +62,49 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.DoesNotContain(requested.Code, Convert.ToHexString(stored.CodeHash!), StringComparison.Ordinal);
     }
 
+    /// <summary>SPEC 8: nothing in the database lets a reader validate a code, and a six-digit code has a million values.</summary>
+    [Fact]
+    public async Task StoredCodeIsNotFoundByTryingEveryCodeAgainstItsHash()
+    {
+        var (_, client) = await ClientAsync();
+        var requested = await client.RequestCodeAsync(new RequestCodeRequest { ChatId = "201063178738", Length = 6 });
+        var stored = (await App.WithDbAsync(db => db.OtpRequests.SingleAsync(r => r.Id == requested.Uuid))).CodeHash!;
+
+        var salt = requested.Uuid.ToByteArray();
+        var found = Enumerable.Range(0, 1_000_000).Select(n => n.ToString("D6", System.Globalization.CultureInfo.InvariantCulture))
+            .Where(code => System.Security.Cryptography.SHA256.HashData([.. salt, .. System.Text.Encoding.UTF8.GetBytes(code)]).AsSpan().SequenceEqual(stored))
+            .ToList();
+
+        Assert.Empty(found);
+        Assert.Equal("validated", (await client.ValidateCodeAsync("201063178738", requested.Code)).Status);
+    }
+
+    [Fact]
+    public async Task CodeRequestedBeforeAKeyRotationOrAnUpgradeStillValidates()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        RequestedCode rotated, upgraded;
+        TestInstance instance;
+        await using (var before = new PasslineApp(database))
+        {
+            instance = await before.CreateInstanceAsync(name: "Acme");
+            var client = new PasslineClient(before.Client(), instance.Id, instance.Token);
+            rotated = await client.RequestCodeAsync(new RequestCodeRequest { ChatId = "201063178738" });
+            upgraded = await client.RequestCodeAsync(new RequestCodeRequest { ChatId = "201553730661" });
+
+            // Stored as codes were before they were keyed: the bare SHA-256 of the request id and the code.
+            var bare = System.Security.Cryptography.SHA256.HashData([.. upgraded.Uuid.ToByteArray(), .. System.Text.Encoding.UTF8.GetBytes(upgraded.Code)]);
+            await before.WithDbAsync(db => db.OtpRequests.Where(r => r.Id == upgraded.Uuid).ExecuteUpdateAsync(u => u.SetProperty(r => r.CodeHash, bare)));
+        }
+
+        var newKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using var after = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Secrets:Key"] = $"{newKey},{database.SecretsKey}" });
+        var afterClient = new PasslineClient(after.Client(), instance.Id, instance.Token);
+
+        Assert.Equal("validated", (await afterClient.ValidateCodeAsync("201063178738", rotated.Code)).Status);
+        Assert.Equal("validated", (await afterClient.ValidateCodeAsync("201553730661", upgraded.Code)).Status);
+    }
+
     [Theory]
     [InlineData(true, false, false, "^[0-9]{10}$")]
     [InlineData(false, true, false, "^[a-z]{10}$")]
