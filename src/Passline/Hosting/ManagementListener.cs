@@ -10,7 +10,7 @@ public static class ManagementListener
     public const string Key = "Passline:Management:Urls";
     public const string DefaultUrls = "http://127.0.0.1:5080";
 
-    private static readonly string[] Paths = ["/metrics", "/healthz", "/readyz"];
+    private static readonly ManagementEndpoint Marker = new();
 
     public static WebApplicationBuilder AddListeners(this WebApplicationBuilder builder)
     {
@@ -50,9 +50,10 @@ public static class ManagementListener
 
         app.Use((context, next) =>
         {
+            // By the endpoint routing chose, not by the path: routing also gives /metrics/ and /METRICS to /metrics.
             var onManagement = ports.Contains(context.Connection.LocalPort);
-            var managementPath = Paths.Any(p => context.Request.Path.Equals(p, StringComparison.OrdinalIgnoreCase));
-            if (onManagement != managementPath)
+            var managementEndpoint = context.GetEndpoint()?.Metadata.GetMetadata<ManagementEndpoint>() is not null;
+            if (onManagement != managementEndpoint)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
@@ -62,6 +63,10 @@ public static class ManagementListener
         });
         return app;
     }
+
+    /// <summary>Marks <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c>: served on the management listener alone, when there is one.</summary>
+    public static TBuilder OnManagementListener<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(Marker);
 
     /// <summary>The explicit port of a listening URL (<c>http://+:9090</c>, <c>http://[::]:9090</c>, ...), else null.</summary>
     private static int? Port(string url)
@@ -75,4 +80,6 @@ public static class ManagementListener
     }
 
     private sealed record ManagementPorts(IReadOnlySet<int> Ports);
+
+    private sealed class ManagementEndpoint;
 }

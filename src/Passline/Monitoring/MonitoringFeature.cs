@@ -1,3 +1,5 @@
+using Passline.Hosting;
+
 namespace Passline.Monitoring;
 
 public static class MonitoringFeature
@@ -13,7 +15,7 @@ public static class MonitoringFeature
     public static IEndpointRouteBuilder MapMonitoring(this IEndpointRouteBuilder app)
     {
         app.MapPasslineHealth();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").OnManagementListener();
         return app.MapStatsApi().MapDashboard();
     }
 }

@@ -91,6 +91,12 @@ public sealed class ProxyAndManagementTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, (await main.GetAsync(path)).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await management.GetAsync(path)).StatusCode);
 
+            // Routing gives these forms to the same endpoints.
+            foreach (var variant in new[] { path + "/", path.ToUpperInvariant(), path + "/." })
+            {
+                Assert.Equal((variant, HttpStatusCode.NotFound), (variant, (await main.GetAsync(variant)).StatusCode));
+            }
+
             // Told apart by the port a request arrived on, not by the Host header it claims.
             var spoofed = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Host = $"127.0.0.1:{port}" } };
             Assert.Equal(HttpStatusCode.NotFound, (await main.SendAsync(spoofed)).StatusCode);
