@@ -148,8 +148,20 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Reque
     /// <summary>Ends a request past its expiry as <c>expired</c>.</summary>
     public Task<OtpRequest?> ExpireAsync(Guid id) => EndAsync(id, OtpStatus.Expired, null, "expires_at <= @now");
 
-    /// <summary>API cancel (SPEC 2.4).</summary>
-    public Task<OtpRequest?> CancelAsync(Guid id) => EndAsync(id, OtpStatus.Failed, FailedReasons.Cancelled);
+    /// <summary>
+    /// API cancel (SPEC 2.4) of a request still open before its expiry. One past its expiry has ended already, as the
+    /// API reports it (SPEC 3): it ends <c>expired</c> here, with its callback, and null says it was not cancelled.
+    /// </summary>
+    public async Task<OtpRequest?> CancelAsync(Guid id)
+    {
+        if (await EndAsync(id, OtpStatus.Failed, FailedReasons.Cancelled, "expires_at > @now") is { } cancelled)
+        {
+            return cancelled;
+        }
+
+        await ExpireAsync(id);
+        return null;
+    }
 
     /// <summary>Ends an open request as <c>failed</c> for <paramref name="reason"/> (<see cref="FailedReasons"/>).</summary>
     public Task<OtpRequest?> FailAsync(Guid id, string reason) => EndAsync(id, OtpStatus.Failed, reason);

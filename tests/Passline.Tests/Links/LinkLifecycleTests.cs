@@ -272,6 +272,33 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         Assert.Equal("ended", await SimulatorSendAsync(instance, Message(link.Code)));
     }
 
+    /// <summary>SPEC 3: once expires_at passes the request is expired, and SPEC 2.4: cancel of an ended request is 409.</summary>
+    [Fact]
+    public async Task CancelAfterTheExpiryIs409AndTheRequestStaysExpired()
+    {
+        var instance = await App.CreateInstanceAsync();
+        var link = await GenerateAsync(instance, """{"expires": 60}""");
+        App.Time.Advance(TimeSpan.FromSeconds(60));
+
+        var (response, body) = await instance.Client().PostJsonAsync(instance.Api($"requests/{link.Uuid}/cancel"), "{}");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("The request has already ended: it is expired.", body["message"]!.GetValue<string>());
+        var stored = await RequestAsync(App, link.Uuid);
+        Assert.Equal(("expired", (string?)null), (stored.Status.Name(), stored.FailedReason));
+    }
+
+    /// <summary>The name goes into the pre-filled message before the code; bracketed words in it do not hide the code.</summary>
+    [Fact]
+    public async Task NameWithBracketedWordsStillLetsTheMessageMatch()
+    {
+        var instance = await App.CreateInstanceAsync();
+        const string name = "Acme [AAAAAAAA][BBBBBBBB][CCCCCCCC][DDDDDDDD][EEEEEEEE]";
+        var link = await GenerateAsync(instance, $$"""{"name": "{{name}}"}""");
+
+        Assert.Equal("matched", await SimulatorSendAsync(instance, Message(link.Code, name)));
+    }
+
     [Fact]
     public async Task SweeperExpiresRequestsWhenTheirTimeHasPassed()
     {
