@@ -79,12 +79,23 @@ public static class CodeApi
         };
         request.CodeHash = CodeHash(secrets, request.Id, code);
 
-        await requests.RunAsync(async lifecycle =>
+        // The limit decided in the unit that stores the request: calls for one chat that arrive together take turns.
+        var refused = await requests.RunAsync<ApiError?>(async lifecycle =>
         {
+            if (await limits.CheckChatBeforeInsertAsync(lifecycle.Work, instance.Id, input.ChatId) is { } tooMany)
+            {
+                return tooMany;
+            }
+
             await lifecycle.SupersedeCodesAsync(instance.Id, input.ChatId);
             lifecycle.Create(request);
             lifecycle.Send(instance.Id, request.Id, input.ChatId, MessageText(code, input.Name, input.Expires, input.Language ?? instance.Language), OutboundKinds.Code, code);
+            return null;
         }, context.RequestAborted);
+        if (refused is not null)
+        {
+            return refused;
+        }
 
         metrics.RequestCreated(instance.Id, OtpTypes.Code);
         logger.LogDebug("Code request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);

@@ -12,6 +12,7 @@ using Passline.Instances;
 using Passline.Links;
 using Passline.Localization;
 using Passline.Pages;
+using Passline.RateLimiting;
 using Passline.Requests;
 using Passline.Storage;
 
@@ -51,8 +52,8 @@ public static class DemoApp
         });
 
     public static async Task<IResult> Login(HttpContext context, IAntiforgery antiforgery, PasslineDb db, TimeProvider time, PublicUrls urls,
-        IOptions<CallbackOptions> callbacks, IDataProtectionProvider protection, LinkRequestWriter writer, Monitoring.PasslineMetrics metrics,
-        ILogger<DemoAppLog> logger, IStringLocalizer<Texts> texts)
+        IOptions<CallbackOptions> callbacks, IDataProtectionProvider protection, LinkRequestWriter writer, RateLimits limits,
+        Monitoring.PasslineMetrics metrics, ILogger<DemoAppLog> logger, IStringLocalizer<Texts> texts)
     {
         var language = Language(context);
         if (await Page.RefusedFormAsync(context, antiforgery) is { } refused)
@@ -99,7 +100,8 @@ public static class DemoApp
             throw new InvalidOperationException($"The demo's link request was refused: {invalid!.Message}");
         }
 
-        var request = await LinkApi.CreateAsync(writer, time, instance, input, metrics, logger, context.RequestAborted);
+        // Unbound: no per-chat limit refuses it.
+        var (request, _) = await LinkApi.CreateAsync(writer, limits, time, instance, input, metrics, logger, context.RequestAborted);
 
         // Like OAuth's state: the way back is accepted only in the browser that started this sign-in.
         Write(context, protection, StateCookie, request.Id, TimeSpan.FromSeconds(input.Expires));

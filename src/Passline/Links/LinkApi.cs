@@ -47,14 +47,22 @@ public static class LinkApi
             return limited;
         }
 
-        var request = await CreateAsync(writer, time, instance, input, metrics, logger, context.RequestAborted);
+        var (request, refused) = await CreateAsync(writer, limits, time, instance, input, metrics, logger, context.RequestAborted);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
         return TypedResults.Ok(new ApiResponse<LinkRequestData>(true, "OTP link request created successfully",
             LinkRequestData.From(request, instance, urls.Base(context.Request))));
     }
 
-    /// <summary>Stores a new link request; returns once it is durably stored. The demo uses it as the API does.</summary>
-    public static async Task<OtpRequest> CreateAsync(
-        LinkRequestWriter writer, TimeProvider time, Instance instance, GenerateLinkInput input, Monitoring.PasslineMetrics metrics,
+    /// <summary>
+    /// Stores a new link request; returns once it is durably stored, or with the 429 of the per-chat limit (SPEC 6) when a
+    /// bound one is not stored. The demo uses it as the API does.
+    /// </summary>
+    public static async Task<(OtpRequest Request, ApiError? Refused)> CreateAsync(
+        LinkRequestWriter writer, RateLimits limits, TimeProvider time, Instance instance, GenerateLinkInput input, Monitoring.PasslineMetrics metrics,
         ILogger logger, CancellationToken cancellationToken)
     {
         var now = OtpRequest.TruncateToSeconds(time.GetUtcNow());
@@ -79,10 +87,18 @@ public static class LinkApi
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };
-        await writer.SaveAsync(request, cancellationToken);
+        if (request.BoundChatId is null)
+        {
+            await writer.SaveAsync(request, cancellationToken);
+        }
+        else if (await writer.SaveAsync(request, limits, cancellationToken) is { } refused)
+        {
+            return (request, refused);
+        }
+
         metrics.RequestCreated(instance.Id, OtpTypes.Link);
         logger.LogDebug("Link request {RequestId} created for instance {InstanceId}, expires {ExpiresAt}", request.Id, instance.Id, request.ExpiresAt);
-        return request;
+        return (request, null);
     }
 
     public static async Task<Results<Ok<ApiResponse<OtpRequestDetails>>, ApiError>> GetRequest(

@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Passline.Api;
+using Passline.RateLimiting;
 using Passline.Requests;
 using Passline.Storage;
 
@@ -11,7 +13,8 @@ namespace Passline.Links;
 /// A batch that hits the open-code unique index (two equal random codes, ~1 in 10^11) is retried row by row, each
 /// colliding row drawing a new code. On SQLite each row is a unit of its own in the single writer, which already commits
 /// the units waiting together: a queue here too would put a thread-pool hop between the writer's batches, and the writer
-/// would wait for it while requests wait for the writer.
+/// would wait for it while requests wait for the writer. A request bound to a chat takes a slower path, a unit of work
+/// of its own that checks the chat's limit before it stores the row.
 /// <para>
 /// On PostgreSQL one batch is written at a time: the requests that arrive while it waits for its commit's flush make
 /// the next batch. With four batches in flight (the design before), the backends mostly waited on the log's flush
@@ -52,6 +55,39 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
         }
 
         return pending.Stored.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="request"/>, bound to a chat, within the chat's limit (SPEC 6): in a unit of work of its own
+    /// (a transaction), where <paramref name="limits"/> counts the chat's recent requests, one such unit per chat at a
+    /// time (<see cref="RateLimits.CheckChatBeforeInsertAsync"/>), and the row is stored only under the limit. Null once it
+    /// is committed, else the 429 to answer. Slower than <see cref="SaveAsync(OtpRequest, CancellationToken)"/>'s batches,
+    /// which a count could not join: a batch's rows commit together, after every count.
+    /// </summary>
+    public async Task<ApiError?> SaveAsync(OtpRequest request, RateLimits limits, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await writes.RunAsync<ApiError?>(async work =>
+                {
+                    if (await limits.CheckChatBeforeInsertAsync(work, request.InstanceId, request.BoundChatId) is { } tooMany)
+                    {
+                        return tooMany;
+                    }
+
+                    await work.Db.InsertAsync([request], CancellationToken.None);
+                    return null;
+                }, cancellationToken);
+            }
+            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
+            {
+                // The whole unit again, the count included: the failed insert ended it.
+                logger.LogWarning("Link code collision for request {RequestId}; drawing another", request.Id);
+                request.Code = LinkCodes.New();
+            }
+        }
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>

@@ -28,7 +28,8 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// The limits of SPEC 6. Per-chat limits count the requests themselves (a sliding window over stored rows); per-IP
+/// The limits of SPEC 6. Per-chat limits count the requests themselves (a sliding window over stored rows), in the unit
+/// of work that stores the request, one such unit per chat at a time (<see cref="CheckChatBeforeInsertAsync"/>); per-IP
 /// and per-instance limits count in fixed one-minute windows in <c>rate_counters</c>, one upsert per call.
 /// The request's database context is taken from its scope only when a limit applies: most generate-link calls check
 /// none, and leasing a pooled context and resetting it at the scope's end took ~5% of such a call's CPU.
@@ -43,18 +44,58 @@ public sealed class RateLimits(IServiceProvider services, Writes writes, TimePro
 
     public RateLimitOptions Options => options.Value;
 
-    /// <summary>Null when <paramref name="chatId"/> may have another request, else the 429 to answer.</summary>
-    public async Task<ApiError?> CheckChatAsync(Guid instanceId, string? chatId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A first look at the per-chat limit, outside any unit of work: null when <paramref name="chatId"/> may have another
+    /// request, else the 429 to answer. It refuses a chat already at its limit without a write (a client that hammers one
+    /// chat never reaches the writer), but does not decide: calls that arrive together all pass it before any has stored
+    /// its request. <see cref="CheckChatBeforeInsertAsync"/>, in the unit that stores the request, decides.
+    /// </summary>
+    public Task<ApiError?> CheckChatAsync(Guid instanceId, string? chatId, CancellationToken cancellationToken) =>
+        chatId is null || options.Value.PerChat <= 0
+            ? Task.FromResult<ApiError?>(null)
+            : CountChatAsync(Db, time.GetUtcNow(), instanceId, chatId, cancellationToken);
+
+    /// <summary>
+    /// The per-chat limit, decided inside the unit of work (a transaction) that then stores the request bound to
+    /// <paramref name="chatId"/>: null when it may, else the 429 to answer (and the unit stores nothing). Count and insert
+    /// are one step per chat. SQLite's single writer runs its units one after another on one connection, so a unit counts
+    /// the rows of the units before it, committed or not. On PostgreSQL, where units of several nodes run side by side,
+    /// the unit first takes a transaction-scoped advisory lock on the chat, which the next unit for that chat waits for
+    /// until this one has committed; the count, a statement of its own after the lock, then sees what that unit stored
+    /// (READ COMMITTED takes each statement's snapshot when the statement starts).
+    /// </summary>
+    public async Task<ApiError?> CheckChatBeforeInsertAsync(UnitOfWork work, Guid instanceId, string? chatId)
     {
-        var limit = options.Value;
-        if (chatId is null || limit.PerChat <= 0)
+        if (chatId is null || options.Value.PerChat <= 0)
         {
             return null;
         }
 
-        var now = time.GetUtcNow();
+        var db = work.Db;
+        if (db.Database.IsNpgsql())
+        {
+            // A lock without a transaction around it would end with its statement, and serialize nothing.
+            _ = db.Database.CurrentTransaction ?? throw new InvalidOperationException("The per-chat limit is checked inside a unit of work's transaction.");
+
+            // Two chats whose keys hash alike share a lock: they wait for each other a moment, and are counted apart.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ChatLockSpace}, hashtext({$"{instanceId:N}:{chatId}"}))", work.Aborted);
+        }
+
+        return await CountChatAsync(db, work.Now, instanceId, chatId, work.Aborted);
+    }
+
+    /// <summary>
+    /// The first key of the per-chat limit's advisory locks (the second is the chat's hash): what is locked, so that no
+    /// other use of two-key advisory locks meets these. The letters "chat".
+    /// </summary>
+    private const int ChatLockSpace = 0x63686174;
+
+    /// <summary>The per-chat limit over the requests stored for <paramref name="chatId"/> in the window before <paramref name="now"/>.</summary>
+    private async Task<ApiError?> CountChatAsync(PasslineDb db, DateTimeOffset now, Guid instanceId, string chatId, CancellationToken cancellationToken)
+    {
+        var limit = options.Value;
         var since = now - limit.PerChatWindow;
-        var recent = await Db.OtpRequests
+        var recent = await db.OtpRequests
             .Where(r => r.InstanceId == instanceId && r.BoundChatId == chatId && r.CreatedAt > since)
             .OrderByDescending(r => r.CreatedAt)
             .Select(r => r.CreatedAt)

@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Passline.Outbox;
+using Passline.Requests;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Api;
@@ -39,6 +42,65 @@ public sealed class RateLimitTests : IAsyncLifetime
 
         app.Time.Advance(TimeSpan.FromSeconds(450));
         Assert.Equal(HttpStatusCode.OK, (await Post("201063178738")).StatusCode);
+    }
+
+    /// <summary>
+    /// Calls for one chat that arrive together are counted one after another, whichever endpoint and whichever node
+    /// takes them: the limit is not a read that all of them pass before any has stored its request.
+    /// </summary>
+    [Theory]
+    [InlineData("generate-link", 1)]
+    [InlineData("request-code", 1)]
+    [InlineData("both", 1)]
+    [InlineData("both", 2)]
+    public async Task ConcurrentCallsForOneChatAdmitExactlyFive(string endpoints, int nodes)
+    {
+        var apps = new List<PasslineApp>();
+        try
+        {
+            for (var i = 0; i < nodes; i++)
+            {
+                apps.Add(App());
+                apps[i].Time.AdjustTime(apps[0].Time.GetUtcNow());
+            }
+
+            var instance = await apps[0].CreateInstanceAsync();
+            var clients = apps.ConvertAll(app => app.Client(instance.Token));
+            var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
+            {
+                var endpoint = endpoints == "both" ? (i % 2 == 0 ? "generate-link" : "request-code") : endpoints;
+                return clients[i % nodes].PostAsync(instance.Api(endpoint), Json.Body("""{"chatId": "201063178738"}"""));
+            }));
+
+            Assert.Equal(5, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+            var limited = responses.Where(r => r.StatusCode != HttpStatusCode.OK).ToList();
+            Assert.All(limited, r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+            Assert.All(limited, r => Assert.Equal(TimeSpan.FromMinutes(10), r.Headers.RetryAfter!.Delta));
+
+            var (stored, codes) = await apps[0].WithDbAsync(async db => (
+                await db.OtpRequests.CountAsync(r => r.InstanceId == instance.Id && r.BoundChatId == "201063178738@c.us"),
+                await db.OutboundMessages.CountAsync(m => m.InstanceId == instance.Id && m.Kind == OutboundKinds.Code)));
+            Assert.Equal(5, stored);
+            Assert.Equal(await CountOkAsync(responses, "code"), codes);
+        }
+        finally
+        {
+            foreach (var app in apps)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<int> CountOkAsync(IEnumerable<HttpResponseMessage> responses, string otpType)
+    {
+        var count = 0;
+        foreach (var response in responses.Where(r => r.StatusCode == HttpStatusCode.OK))
+        {
+            count += (await response.ReadObjectAsync())["data"]!["otp_type"]!.GetValue<string>() == otpType ? 1 : 0;
+        }
+
+        return count;
     }
 
     [Fact]
