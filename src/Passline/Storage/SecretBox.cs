@@ -113,5 +113,24 @@ public sealed class SecretBox
             "A stored secret was encrypted with a key that is not in Passline:Secrets:Key. Add the old key after the new one until `secret reencrypt` has run.");
     }
 
+    /// <summary>
+    /// Whether <paramref name="stored"/> needs no rewriting after a rotation: it is empty, or encrypted with the first key.
+    /// </summary>
+    public bool IsUnderFirstKey(string stored)
+    {
+        if (stored.Length == 0)
+        {
+            return true;
+        }
+
+        if (!stored.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var blob = Convert.FromBase64String(stored[Prefix.Length..]);
+        return blob.Length >= IdSize && blob.AsSpan(0, IdSize).SequenceEqual(keys[0].Id);
+    }
+
     private static byte[] KeyId(byte[] key) => SHA256.HashData([.. "passline-key-id"u8, .. key])[..IdSize];
 }
