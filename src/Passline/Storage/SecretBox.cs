@@ -165,5 +165,24 @@ public sealed class SecretBox
         hmac.GetHashAndReset(destination);
     }
 
+    /// <summary>
+    /// Whether <paramref name="stored"/> needs no rewriting after a rotation: it is empty, or encrypted with the first key.
+    /// </summary>
+    public bool IsUnderFirstKey(string stored)
+    {
+        if (stored.Length == 0)
+        {
+            return true;
+        }
+
+        if (!stored.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var blob = Convert.FromBase64String(stored[Prefix.Length..]);
+        return blob.Length >= IdSize && blob.AsSpan(0, IdSize).SequenceEqual(keys[0].Id);
+    }
+
     private static byte[] KeyId(byte[] key) => SHA256.HashData([.. "passline-key-id"u8, .. key])[..IdSize];
 }
