@@ -104,9 +104,15 @@ public static class LinkPage
     }
 
     /// <summary>The live status as JSON, for browsers without server-sent events (the polling fallback).</summary>
-    public static async Task<IResult> Status(string uuid, string? lang, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, IStringLocalizer<Texts> texts)
+    public static async Task<IResult> Status(
+        string uuid, string? lang, HttpContext context, PasslineDb db, RequestWork requests, TimeProvider time, RateLimits limits, IStringLocalizer<Texts> texts)
     {
         context.Response.Headers.CacheControl = "no-store";
+        if (await limits.CheckStatusAsync(context) is { } limited)
+        {
+            return limited;
+        }
+
         if (!Guid.TryParse(uuid, out var id)
             || await CurrentAsync(db, requests, time, id, DeviceBinding.Read(context.Request, id), StatusLanguage(context, lang), texts, context.RequestAborted) is not { } status)
         {
@@ -121,12 +127,20 @@ public static class LinkPage
     /// the request ends, after <see cref="StreamLifetime"/>, when the browser leaves or when the server stops.
     /// </summary>
     public static async Task<IResult> Events(string uuid, string? lang, HttpContext context, IServiceScopeFactory scopes, RequestChanges changes, TimeProvider time,
-        IHostApplicationLifetime lifetime, IStringLocalizer<Texts> texts)
+        IHostApplicationLifetime lifetime, OpenStreams streams, IStringLocalizer<Texts> texts)
     {
         if (!Guid.TryParse(uuid, out var id))
         {
             return ApiError.NotFound("Link request not found.");
         }
+
+        // Held until the response ends. A browser's EventSource does not retry a 429; the page then polls the status.
+        if (streams.TryOpen(RateLimits.Client(context)) is not { } slot)
+        {
+            return ApiError.TooManyRequests("Too many live-status streams open from this address.", StreamPoll);
+        }
+
+        context.Response.RegisterForDispose(slot);
 
         var binding = DeviceBinding.Read(context.Request, id);
         await using (var scope = scopes.CreateAsyncScope())

@@ -25,6 +25,15 @@ public sealed class RateLimitOptions
 
     /// <summary>Requests to the verification and link pages per client IP per minute.</summary>
     public int PagesPerIpPerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// Requests for a link page's live status as JSON (<c>/l/{uuid}/status</c>) per client IP per minute: the page's
+    /// polling fallback asks every 2 s, 30 times a minute for each open page.
+    /// </summary>
+    public int StatusPerIpPerMinute { get; set; } = 120;
+
+    /// <summary>Live-status event streams (<c>/l/{uuid}/events</c>) open at once per client IP, on each node.</summary>
+    public int StreamsPerIp { get; set; } = 20;
 }
 
 /// <summary>
@@ -127,8 +136,49 @@ public sealed class RateLimits(IServiceProvider services, Writes writes, TimePro
             return null;
         }
 
-        var (count, retryAfter) = await CountAsync($"page:{context.Connection.RemoteIpAddress}", context.RequestAborted);
+        var (count, retryAfter) = await CountAsync($"page:{Client(context)}", context.RequestAborted);
         return count <= limit ? null : retryAfter;
+    }
+
+    /// <summary>Counts a live-status request (JSON) from <paramref name="context"/>'s client; the 429 to answer when over the limit.</summary>
+    public async Task<ApiError?> CheckStatusAsync(HttpContext context)
+    {
+        var limit = options.Value.StatusPerIpPerMinute;
+        if (limit <= 0)
+        {
+            return null;
+        }
+
+        var (count, retryAfter) = await CountAsync($"status:{Client(context)}", context.RequestAborted);
+        return count <= limit ? null : TooMany($"Too many status requests from this address: at most {limit} per minute.", retryAfter);
+    }
+
+    /// <summary>
+    /// Who a per-IP limit counts: the client's address (as the trusted proxy names it), an IPv6 client by its /64, the
+    /// smallest network a home or phone is given (counted by its full address, one client would have 2^64 allowances).
+    /// </summary>
+    public static string Client(HttpContext context)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new System.Net.IPAddress(bytes) + "/64";
     }
 
     private static ApiError TooMany(string message, TimeSpan retryAfter) => ApiError.TooManyRequests(message, retryAfter);

@@ -1,6 +1,7 @@
 // The link page's live status (SPEC 4.3): server-sent events, and after repeated errors (a proxy that buffers, no
-// EventSource) polling of the JSON status. A redirect in the status is where the sign-in continues. The status box is
-// an aria-live region: screen readers announce each change.
+// EventSource, a stream refused) polling of the JSON status, which waits longer after an error (a 429 among them). A
+// redirect in the status is where the sign-in continues. The status box is an aria-live region: screen readers
+// announce each change.
 (function () {
   var box = document.getElementById('status');
   if (!box) return;
@@ -18,12 +19,15 @@
   function poll() {
     if (done) return;
     fetch(base + '/status' + query, { cache: 'no-store', credentials: 'same-origin' })
-      .then(function (r) { return r.json(); })
+      .then(function (r) { if (!r.ok) throw r; return r.json(); })
       .then(function (s) { show(s); setTimeout(poll, 2000); })
       .catch(function () { setTimeout(poll, 5000); });
   }
   if (!('EventSource' in window)) { poll(); return; }
   source = new EventSource(base + '/events' + query);
   source.addEventListener('status', function (e) { failures = 0; show(JSON.parse(e.data)); });
-  source.onerror = function () { if (!done && ++failures >= 3) { source.close(); poll(); } };
+  // CLOSED: the server refused the stream (a 429: too many open from this address), which EventSource never retries.
+  source.onerror = function () {
+    if (!done && (source.readyState === EventSource.CLOSED || ++failures >= 3)) { source.close(); poll(); }
+  };
 })();

@@ -159,4 +159,45 @@ public sealed class RateLimitTests : IAsyncLifetime
         first.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.NotFound, (await first.Client().GetAsync("/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).StatusCode);
     }
+
+    /// <summary>
+    /// The link page's live status is limited per address too: its JSON form by the minute (the page polls it every 2 s),
+    /// its event streams by how many are open at once.
+    /// </summary>
+    [Fact]
+    public async Task LiveStatusIsLimitedPerAddressByTheMinuteAndByTheStreamsOpen()
+    {
+        await using var app = App(("Passline:RateLimits:StatusPerIpPerMinute", "3"), ("Passline:RateLimits:StreamsPerIp", "2"));
+        var instance = await app.CreateInstanceAsync();
+        var link = await LinkFlow.GenerateAsync(instance);
+        var client = app.Client();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/l/{link.Uuid}/status")).StatusCode);
+        }
+
+        var polled = await client.GetAsync($"/l/{link.Uuid}/status");
+        Assert.Equal(HttpStatusCode.TooManyRequests, polled.StatusCode);
+        Assert.NotNull(polled.Headers.RetryAfter);
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/l/{link.Uuid}/status")).StatusCode);
+
+        async Task<HttpResponseMessage> StreamAsync() =>
+            await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
+        using var first = await StreamAsync();
+        using (var second = await StreamAsync())
+        {
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+            using var third = await StreamAsync();
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        }
+
+        // A stream the browser left gives its place back.
+        await Eventually.TrueAsync(async () =>
+        {
+            using var again = await StreamAsync();
+            return again.StatusCode == HttpStatusCode.OK;
+        }, "a stream's place given back");
+    }
 }

@@ -87,6 +87,28 @@ public sealed class BrowserFlowTests(AppFixture fixture) : IClassFixture<AppFixt
         Assert.Equal("201063178738@c.us", body["data"]!["chat_id"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// An address with its live-status streams at the limit is refused one more (429), which EventSource never retries:
+    /// the page then polls the JSON status, and still follows the phone.
+    /// </summary>
+    [Fact]
+    public async Task DesktopPageRefusedAStreamPollsAndStillFollowsThePhone()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:RateLimits:StreamsPerIp"] = "1" });
+        var instance = await app.CreateInstanceAsync(name: "Acme");
+        var link = await GenerateAsync(instance);
+        using var held = await app.Client().SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, held.StatusCode);
+
+        using var desktop = Browser.Start();
+        desktop.Go(new Uri(app.BaseAddress, $"/l/{link.Uuid}"));
+        Assert.Equal("waiting", State(desktop));
+
+        Assert.Equal("matched", await SimulatorSendAsync(instance, Message(link.Code)));
+        desktop.WaitUntil(() => State(desktop) == "received", "the link page, polling, to show the message was received");
+    }
+
     [Fact]
     public async Task PhoneGoesToWhatsAppAndVerifyBringsItBack()
     {

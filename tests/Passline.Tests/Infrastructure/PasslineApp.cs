@@ -45,6 +45,8 @@ public sealed class PasslineApp : WebApplicationFactory<Program>
 
             // Every test browses from 127.0.0.1; the page limit has tests of its own.
             ["Passline:RateLimits:PagesPerIpPerMinute"] = "100000",
+            ["Passline:RateLimits:StatusPerIpPerMinute"] = "100000",
+            ["Passline:RateLimits:StreamsPerIp"] = "1000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

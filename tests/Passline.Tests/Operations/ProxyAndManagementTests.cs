@@ -78,6 +78,23 @@ public sealed class ProxyAndManagementTests : IAsyncLifetime
         Assert.Contains("text/html", page);
     }
 
+    /// <summary>An IPv6 client is counted by its /64: one home or phone is given that many addresses.</summary>
+    [Fact]
+    public async Task PageLimitCountsAnIpv6ClientByItsNetwork()
+    {
+        await using var app = new PasslineApp(database, new Dictionary<string, string?>
+        {
+            ["Passline:RateLimits:PagesPerIpPerMinute"] = "2",
+            ["Passline:ForwardedHeaders:KnownProxies"] = "127.0.0.1",
+        });
+        var client = app.Client();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(Page(UnknownPage, "2001:db8:1:2::1"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(Page(UnknownPage, "2001:db8:1:2:aaaa::2"))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Page(UnknownPage, "2001:db8:1:2:ffff:ffff:ffff:ffff"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(Page(UnknownPage, "2001:db8:1:3::1"))).StatusCode);
+    }
+
     [Fact]
     public async Task MetricsAndHealthAreAbsentFromTheMainListenerWhenTheManagementListenerIsSet()
     {
