@@ -252,8 +252,9 @@ public sealed partial class InboundProcessor(RequestWork requests, IOptions<Rate
 
     /// <summary>
     /// The 8-letter codes in brackets, upper-cased; the last five, since the request's code follows the prompt and the
-    /// <c>name</c> in it, which may hold bracketed words of its own. The code is what proves possession; WhatsApp clients and users may
-    /// change the rest, including formatting marks (<c>*bold*</c>, <c>_italic_</c>) and spaces inside the brackets.
+    /// <c>name</c> in it, which may hold bracketed words of its own. The code is what proves possession; WhatsApp clients
+    /// and users may change the rest, including formatting marks (<c>*bold*</c>, <c>_italic_</c>) and spaces inside the
+    /// brackets.
     /// </summary>
     public static List<string> BracketedCodes(string text) =>
         [.. CodePattern().Matches(text).Select(m => m.Groups[1].Value.ToUpperInvariant()).Distinct().TakeLast(5)];

@@ -87,7 +87,8 @@ public static class LinkApi
             CreatedAt = now,
             ExpiresAt = now.AddSeconds(input.Expires),
         };
-        if (request.BoundChatId is null)
+        // Only a request the per-chat limit counts needs the unit that counts before it stores; the rest are batched.
+        if (request.BoundChatId is null || limits.Options.PerChat <= 0)
         {
             await writer.SaveAsync(request, cancellationToken);
         }
