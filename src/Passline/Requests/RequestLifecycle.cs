@@ -220,7 +220,10 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Reque
             await UndeliverableAsync(requestId);
         }
 
-        if (rows == 1 && status == DeliveryStatuses.Failed && resendButtonAsText && message.Form == MessageForms.Button)
+        // Only a button that never reached the phone: one reported delivered or read has had its text redacted, and its
+        // user has seen it.
+        if (rows == 1 && status == DeliveryStatuses.Failed && resendButtonAsText && message.Form == MessageForms.Button
+            && (previous is null or DeliveryStatuses.Sent) && message.Text.Length > 0)
         {
             Send(message.InstanceId, message.RequestId, message.ChatId, message.Text);
             logger.LogInformation("Message {MessageId}: the button failed ({Error}), its text form queued", message.Id, error);

@@ -382,4 +382,23 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         Assert.Equal(2, messages.Count);
         Assert.Equal("failed", messages[0]!["status"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task ButtonReportedFailedAfterItWasDeliveredIsNotSentAgain()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        await PostAsync(instance, CloudApiText(Message(link.Code)));
+        Assert.Single(await graph.WaitForAsync());
+        await Eventually.TrueAsync(async () => (await DetailsAsync(instance, link.Uuid))["messages"]![0]!["status"]!.GetValue<string>() == "sent",
+            "the button accepted by Meta");
+
+        // Delivered (its text redacted), then a late failure: the user has the button, and there is no text left to send.
+        await PostAsync(instance, Status(Wamid, "delivered"));
+        await PostAsync(instance, Status(Wamid, "failed"));
+
+        var messages = (await DetailsAsync(instance, link.Uuid))["messages"]!.AsArray();
+        Assert.Single(messages);
+        Assert.Single(graph.Received);
+    }
 }
