@@ -35,6 +35,10 @@ public sealed record RequestCodeRequest
     /// <summary>Lifetime in seconds, 60 to 1800 (server default 1800).</summary>
     [JsonPropertyName("expires")]
     public int? Expires { get; init; }
+
+    /// <summary>A supported BCP 47 tag (<c>ar</c>, <c>pt-BR</c>, ...): the language of the code's message (server default: the instance's).</summary>
+    [JsonPropertyName("language")]
+    public string? Language { get; init; }
 }
 
 /// <summary>The <c>data</c> of a request-code answer.</summary>

@@ -31,6 +31,13 @@ public sealed record GenerateLinkRequest
     /// <summary>Absolute URL (its origin allowed for the instance) the browser goes to after Verify.</summary>
     [JsonPropertyName("redirect")]
     public string? Redirect { get; init; }
+
+    /// <summary>
+    /// A supported BCP 47 tag (<c>ar</c>, <c>pt-BR</c>, ...): the language of the default messages and of the pages for
+    /// this request (server default: the instance's language; pages without one follow the browser).
+    /// </summary>
+    [JsonPropertyName("language")]
+    public string? Language { get; init; }
 }
 
 /// <summary>

@@ -36,7 +36,8 @@ public static class DemoApp
         var group = app.MapGroup("/demo").ExcludeFromDescription().AddEndpointFilter(RequireSimulator);
         group.MapGet("", Home).WithName("Demo").AnswerHead();
         group.MapPost("/login", Login).WithName("DemoLogin").DisableAntiforgery();
-        group.MapGet("/signed-in", SignedIn).WithName("DemoSignedIn").AnswerHead();
+        // No HEAD: the way back redeems its one-time token.
+        group.MapGet("/signed-in", SignedIn).WithName("DemoSignedIn");
         group.MapPost("/logout", Logout).WithName("DemoLogout").DisableAntiforgery();
         return app;
     }
@@ -45,11 +46,14 @@ public static class DemoApp
     public sealed record Session(string Phone, string ChatId, DateTimeOffset VerifiedAt);
 
     public static IResult Home(HttpContext context, IDataProtectionProvider protection, IAntiforgery antiforgery) =>
-        Page.Render<DemoPage>(Language(context), new
-        {
-            Session = Read<Session>(context, protection, SessionCookie),
-            Tokens = antiforgery.GetAndStoreTokens(context),
-        });
+        context.Request.Path.Value is { Length: > 1 } path && path.EndsWith('/')
+            // The page's links are relative to /demo: from /demo/ they would lead to /demo/demo/...
+            ? Results.Redirect($"{context.Request.PathBase}/demo", permanent: true)
+            : Page.Render<DemoPage>(Language(context), new
+            {
+                Session = Read<Session>(context, protection, SessionCookie),
+                Tokens = antiforgery.GetAndStoreTokens(context),
+            });
 
     public static async Task<IResult> Login(HttpContext context, IAntiforgery antiforgery, PasslineDb db, TimeProvider time, PublicUrls urls,
         IOptions<CallbackOptions> callbacks, IDataProtectionProvider protection, LinkRequestWriter writer, RateLimits limits,

@@ -62,6 +62,18 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.DoesNotContain(requested.Code, Convert.ToHexString(stored.CodeHash!), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheClientAsksForTheUsersLanguage()
+    {
+        var (instance, client) = await ClientAsync();
+        var code = await client.RequestCodeAsync(new RequestCodeRequest { ChatId = "201063178738", Language = "de" });
+        var link = await client.GenerateLinkAsync(new GenerateLinkRequest { Language = "ar" });
+
+        Assert.Equal("de", (await LinkFlow.RequestAsync(App, code.Uuid)).Language);
+        Assert.Equal("ar", (await LinkFlow.RequestAsync(App, link.Uuid)).Language);
+        Assert.DoesNotContain("is your Acme verification code", Assert.Single(await LinkFlow.SimulatorOutboxAsync(instance)), StringComparison.Ordinal);
+    }
+
     /// <summary>SPEC 8: nothing in the database lets a reader validate a code, and a six-digit code has a million values.</summary>
     [Fact]
     public async Task StoredCodeIsNotFoundByTryingEveryCodeAgainstItsHash()

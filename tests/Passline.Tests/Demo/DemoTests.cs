@@ -60,12 +60,18 @@ public sealed partial class DemoTests(AppFixture fixture) : IClassFixture<AppFix
         Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
         Assert.StartsWith("/demo/signed-in?otp_uuid=", verified.Headers.Location!.PathAndQuery);
 
+        // A HEAD of the way back (a link preview, a prefetch) does not spend its one-time token.
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await browser.SendAsync(new HttpRequestMessage(HttpMethod.Head, verified.Headers.Location))).StatusCode);
         var back = await browser.GetAsync(verified.Headers.Location);
         Assert.Equal(HttpStatusCode.SeeOther, back.StatusCode);
         var signedIn = WebUtility.HtmlDecode(await browser.GetStringAsync("/demo"));
         var phone = (await RequestAsync(App, uuid)).Phone!;
         Assert.Matches(@"^\+1555\d{7}$", phone);
-        Assert.Contains($"Logged in as +1 {phone[2..5]} {phone[5..8]} {phone[8..]}", signedIn);
+        Assert.Contains($"Logged in as <bdi dir=\"ltr\">+1 {phone[2..5]} {phone[5..8]} {phone[8..]}</bdi>", signedIn);
+
+        // The page's relative links work from /demo only; /demo/ leads there.
+        var slash = await browser.GetAsync("/demo/");
+        Assert.Equal((HttpStatusCode.MovedPermanently, "/demo"), (slash.StatusCode, slash.Headers.Location!.OriginalString));
         Assert.NotNull((await RequestAsync(App, uuid)).ExchangedAt);
     }
 
