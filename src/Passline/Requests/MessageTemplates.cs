@@ -17,6 +17,9 @@ public static class MessageTemplates
     /// <summary>The request-code message; <c>{minutes}</c> is the code's lifetime.</summary>
     public const string Code = "{code} is your {name} verification code. It expires in {minutes} minutes. Do not share it with anyone.";
 
+    /// <summary>The request-code message of a code that lives one minute: <see cref="Code"/>'s singular.</summary>
+    public const string CodeOneMinute = "{code} is your {name} verification code. It expires in 1 minute. Do not share it with anyone.";
+
     private static readonly IStringLocalizer Localizer =
         new ResourceManagerStringLocalizerFactory(Options.Create(new LocalizationOptions()), NullLoggerFactory.Instance).Create(typeof(Messages));
 
@@ -25,7 +28,8 @@ public static class MessageTemplates
     /// <summary>The default messages in <paramref name="language"/> (a supported tag; English otherwise).</summary>
     public static DefaultMessages For(string? language) =>
         Defaults.GetOrAdd(Languages.Normalize(language) ?? Languages.Default, tag => Languages.In(tag, () => new DefaultMessages(
-            Localizer[nameof(Prompt)], Localizer[nameof(Success)], Localizer[nameof(Failed)], Localizer[nameof(Expired)], Localizer[nameof(Code)])));
+            Localizer[nameof(Prompt)], Localizer[nameof(Success)], Localizer[nameof(Failed)], Localizer[nameof(Expired)], Localizer[nameof(Code)],
+            Localizer[nameof(CodeOneMinute)])));
 
     public static string Fill(string template, string name, string code, string? link = null)
     {
@@ -35,4 +39,4 @@ public static class MessageTemplates
 }
 
 /// <summary>The default texts of one language. The prompt never contains brackets: the code follows it in brackets.</summary>
-public sealed record DefaultMessages(string Prompt, string Success, string Failed, string Expired, string Code);
+public sealed record DefaultMessages(string Prompt, string Success, string Failed, string Expired, string Code, string CodeOneMinute);

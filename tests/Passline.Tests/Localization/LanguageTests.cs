@@ -80,6 +80,34 @@ public sealed class LanguageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equal($"{code} é o seu código de verificação do Acme. Ele expira em 30 minutos. Não compartilhe com ninguém.", message);
     }
 
+    [Fact]
+    public async Task RequestCodeMessageOfACodeThatLivesAMinuteSaysOneMinute()
+    {
+        var instance = await App.CreateInstanceAsync(name: "Acme");
+        foreach (var (language, phone) in new[] { ("en", Phones[2]), ("de", Phones[3]) })
+        {
+            var (response, json) = await instance.Client().PostJsonAsync(instance.Api("request-code"), $$"""{"chatId": "{{phone}}", "language": "{{language}}", "expires": 119}""");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var code = json["data"]!["code"]!.GetValue<string>();
+            var message = Assert.Single(await SimulatorOutboxAsync(instance, phone + "@c.us"));
+            Assert.Equal(
+                language == "en"
+                    ? $"{code} is your Acme verification code. It expires in 1 minute. Do not share it with anyone."
+                    : $"{code} ist Ihr Bestätigungscode für Acme. Er läuft in 1 Minute ab. Geben Sie ihn an niemanden weiter.",
+                message);
+        }
+
+        // Every language has its own singular: a missing one would fall back to English.
+        var english = MessageTemplates.For("en").CodeOneMinute;
+        Assert.All(Passline.Localization.Languages.Supported.Where(l => l != "en"), language =>
+        {
+            var singular = MessageTemplates.For(language).CodeOneMinute;
+            Assert.NotEqual(english, singular);
+            Assert.Contains("{code}", singular, StringComparison.Ordinal);
+            Assert.Contains("{name}", singular, StringComparison.Ordinal);
+        });
+    }
+
     [Theory]
     [InlineData("xx")]
     [InlineData("zh-CN")]
