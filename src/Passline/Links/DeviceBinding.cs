@@ -81,6 +81,26 @@ public static class DeviceBinding
         return os is null ? browser : $"{browser} on {os}";
     }
 
+    /// <summary>
+    /// <see cref="Describe"/>'s stored sentence in the page's language: product names stay as they are, the words
+    /// around them are translated (<c>Chrome auf Windows</c>, <c>Chrome على Windows</c>). Null stays null.
+    /// </summary>
+    public static string? Localized(string? description, Microsoft.Extensions.Localization.IStringLocalizer texts)
+    {
+        if (description is null)
+        {
+            return null;
+        }
+
+        var on = description.LastIndexOf(" on ", StringComparison.Ordinal);
+        return on > 0
+            ? texts["{0} on {1}", Words(description[..on], texts), description[(on + 4)..]].Value
+            : Words(description, texts);
+    }
+
+    private static string Words(string browser, Microsoft.Extensions.Localization.IStringLocalizer texts) =>
+        browser is "Unknown browser" or "An automated client" ? texts[browser].Value : browser;
+
     private static bool Has(string ua, string part) => ua.Contains(part, StringComparison.Ordinal);
 
     private static bool IsWellFormed(string value) =>

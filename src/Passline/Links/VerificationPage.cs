@@ -126,7 +126,7 @@ public static class VerificationPage
             {
                 Heading = texts["Verified"].Value,
                 Text = texts["You can go back to your other device: {0} continues the sign-in to {1}. You can close this page.",
-                    verified.DeviceDescription ?? texts["the browser where you started"], verified.Name].Value,
+                    DeviceBinding.Localized(verified.DeviceDescription, texts) ?? texts["the browser where you started"], verified.Name].Value,
                 BadgeIcon = "check",
                 Tone = "ok",
             }));

@@ -98,6 +98,23 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equal(("Chrome on Windows", 3), (stored.DeviceDescription, stored.LinkClicks));
     }
 
+    /// <summary>The device is named in the page's language: the product names as they are, the words around translated.</summary>
+    [Theory]
+    [InlineData("de", "Chrome auf Windows")]
+    [InlineData("ar", "Chrome على Windows")]
+    [InlineData("tr", "Windows üzerinde Chrome")]
+    public async Task TheOtherDeviceIsNamedInThePagesLanguage(string language, string named)
+    {
+        var (instance, link, _) = await LinkAsync($$"""{"redirect": "https://app.example.com/done", "language": "{{language}}"}""");
+        await Browser(Windows).GetAsync(Path(link));
+        var path = await ReceivedAsync(instance, link);
+
+        var (_, html, _) = await OpenAsync(Browser(Android), path);
+        Assert.Contains(named, html);
+        Assert.DoesNotContain("Chrome on Windows", html);
+        Assert.Contains(named, await (await PressAsync(Browser(Android), path)).Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task OfTwoBrowsersOpeningTheLinkOnlyTheFirstReceivesTheRedirect()
     {
