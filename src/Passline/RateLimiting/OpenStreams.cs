@@ -36,9 +36,6 @@ public sealed class OpenStreams(IOptions<RateLimitOptions> options)
         }
     }
 
-    /// <summary>How many streams <paramref name="client"/> holds open now.</summary>
-    public int Count(string client) => open.GetValueOrDefault(client);
-
     private void Release(string client)
     {
         while (true)
