@@ -45,7 +45,7 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
     {
         if (writes.OneWriter)
         {
-            return InsertAsync(request).WaitAsync(cancellationToken);
+            return InsertAsync(request, null, CancellationToken.None).WaitAsync(cancellationToken);
         }
 
         var pending = new Pending(request, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -64,31 +64,8 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
     /// is committed, else the 429 to answer. Slower than <see cref="SaveAsync(OtpRequest, CancellationToken)"/>'s batches,
     /// which a count could not join: a batch's rows commit together, after every count.
     /// </summary>
-    public async Task<ApiError?> SaveAsync(OtpRequest request, RateLimits limits, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await writes.RunAsync<ApiError?>(async work =>
-                {
-                    if (await limits.CheckChatBeforeInsertAsync(work, request.InstanceId, request.BoundChatId) is { } tooMany)
-                    {
-                        return tooMany;
-                    }
-
-                    await work.Db.InsertAsync([request], CancellationToken.None);
-                    return null;
-                }, cancellationToken);
-            }
-            catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
-            {
-                // The whole unit again, the count included: the failed insert ended it.
-                logger.LogWarning("Link code collision for request {RequestId}; drawing another", request.Id);
-                request.Code = LinkCodes.New();
-            }
-        }
-    }
+    public Task<ApiError?> SaveAsync(OtpRequest request, RateLimits limits, CancellationToken cancellationToken) =>
+        InsertAsync(request, limits, cancellationToken);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         writes.OneWriter ? Task.CompletedTask : DrainAsync(stoppingToken);
@@ -172,15 +149,33 @@ public sealed class LinkRequestWriter(Writes writes, ILogger<LinkRequestWriter> 
         }
     }
 
-    /// <summary>Stores one request in a unit of its own, drawing another code if its code is taken.</summary>
-    private async Task InsertAsync(OtpRequest request)
+    /// <summary>
+    /// Stores one request in a unit of its own, drawing another code if its code is taken; with <paramref name="limits"/>,
+    /// counts its chat's requests first in the same unit, and stores nothing over the limit (the 429 to answer; else null).
+    /// </summary>
+    private async Task<ApiError?> InsertAsync(OtpRequest request, RateLimits? limits = null, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await writes.RunStatementAsync(db => db.InsertAsync([request], CancellationToken.None), CancellationToken.None);
-                return;
+                if (limits is null)
+                {
+                    await writes.RunStatementAsync(db => db.InsertAsync([request], CancellationToken.None), CancellationToken.None);
+                    return null;
+                }
+
+                // After a collision the whole unit runs again, the count included: the failed insert ended it.
+                return await writes.RunAsync<ApiError?>(async work =>
+                {
+                    if (await limits.CheckChatBeforeInsertAsync(work, request.InstanceId, request.BoundChatId) is { } tooMany)
+                    {
+                        return tooMany;
+                    }
+
+                    await work.Db.InsertAsync([request], CancellationToken.None);
+                    return null;
+                }, cancellationToken);
             }
             catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e) && attempt < CodeAttempts)
             {
