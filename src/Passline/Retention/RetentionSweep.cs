@@ -16,6 +16,8 @@ namespace Passline.Retention;
 /// deliveries and attempts; a request whose callback is still being delivered waits for it;</item>
 /// <item>inbound messages received before the cutoff, in stored hours;</item>
 /// <item>WhatsApp messages sent (or given up) before the cutoff, with their attempts; never one still waiting;</item>
+/// <item>a message of either kind that belongs to a request stays as long as its request does, and goes with it: a
+/// request ends up to a day after its messages, and its messages are part of what it keeps;</item>
 /// <item>identities (<c>@lid</c>, BSUID to phone) last resolved before the cutoff, and the simulated phone's messages.</item>
 /// </list>
 /// Rate counters are pruned after an hour by the expiry sweep. Every table with a phone number or a chat id is in one of these.
@@ -134,17 +136,25 @@ public sealed class RetentionSweep(Writes writes, PasslineMetrics? metrics)
     {
         if (await LimitAsync(work, cutoff) is { } limit)
         {
-            var due = work.Db.InboundMessages.Where(m => m.ReceivedAt < limit).OrderBy(m => m.ReceivedAt).Take(BatchSize);
+            var requests = work.Db.OtpRequests;
+            var due = work.Db.InboundMessages
+                .Where(m => m.ReceivedAt < limit && !requests.Any(r => r.Id == m.RequestId))
+                .OrderBy(m => m.ReceivedAt)
+                .Take(BatchSize);
             counts["inbound_messages"] = await due.ExecuteDeleteAsync(work.Aborted);
         }
     }
 
-    /// <summary>WhatsApp messages by their own age (they are not in the statistics); one still waiting to be sent stays.</summary>
+    /// <summary>
+    /// WhatsApp messages by their own age (they are not in the statistics) once their request, if any, is gone; one still
+    /// waiting to be sent stays.
+    /// </summary>
     private static async Task OutboundAsync(UnitOfWork work, DateTimeOffset cutoff, Counts counts)
     {
         var db = work.Db;
+        var requests = db.OtpRequests;
         var ids = await db.OutboundMessages
-            .Where(m => m.CreatedAt < cutoff && m.Status != OutboundStatuses.Pending)
+            .Where(m => m.CreatedAt < cutoff && m.Status != OutboundStatuses.Pending && !requests.Any(r => r.Id == m.RequestId))
             .OrderBy(m => m.CreatedAt)
             .Select(m => m.Id)
             .Take(BatchSize)
