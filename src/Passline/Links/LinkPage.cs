@@ -65,6 +65,18 @@ public static class LinkPage
             var bound = await requests.RunStatementAsync(lifecycle => lifecycle.OpenLinkAsync(request.Id, binding, DeviceBinding.Describe(userAgent)), context.RequestAborted);
             metrics.LinkClicked(request.InstanceId);
             holder |= bound;
+
+            // The bound browser back on the page after a verification elsewhere is taken on at once, as the live status
+            // would take it: without JavaScript, reloading the page is the way back.
+            if (CanHandOver(request, now, holder) && DeviceBinding.Read(context.Request, request.Id) is { } mine)
+            {
+                if (await HandOverAsync(requests, request, mine, context.RequestAborted) is { } url)
+                {
+                    return Page.Redirect(context, url);
+                }
+
+                request = await ReadAsync(db, request.Id, context.RequestAborted) ?? request;
+            }
         }
 
         var data = LinkRequestData.From(request, instance, urls.Base(context.Request));
@@ -234,10 +246,8 @@ public static class LinkPage
         var holder = binding is not null && request.DeviceBindingHash is { } bound && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(bound, binding);
         if (CanHandOver(request, now, holder))
         {
-            var token = Secrets.NewUrlToken();
-            if (await requests.RunStatementAsync(lifecycle => lifecycle.HandOverAsync(request.Id, binding!, Secrets.Hash(token)), cancellationToken))
+            if (await HandOverAsync(requests, request, binding!, cancellationToken) is { } url)
             {
-                var url = VerificationPage.RedirectUrl(request.Redirect!, request.Id, token);
                 return Languages.In(language ?? request.Language ?? Languages.Default, () => LinkStatus.RedirectTo(request, url, texts));
             }
 
@@ -257,6 +267,18 @@ public static class LinkPage
 
     /// <summary>The live status speaks the page's language, which the page passes on (<c>?lang=</c>), else the browser's.</summary>
     private static string? StatusLanguage(HttpContext context, string? lang) => Languages.Normalize(lang) ?? Languages.FromAcceptLanguage(context.Request);
+
+    /// <summary>
+    /// The redirect of SPEC 4.2 with a fresh one-time exchange token, for the browser holding <paramref name="binding"/>;
+    /// null when another call (a second tab) took the request's one token first.
+    /// </summary>
+    private static async Task<string?> HandOverAsync(RequestWork requests, OtpRequest request, byte[] binding, CancellationToken cancellationToken)
+    {
+        var token = Secrets.NewUrlToken();
+        return await requests.RunStatementAsync(lifecycle => lifecycle.HandOverAsync(request.Id, binding, Secrets.Hash(token)), cancellationToken)
+            ? VerificationPage.RedirectUrl(request.Redirect!, request.Id, token)
+            : null;
+    }
 
     /// <summary>Whether this browser is owed the redirect of a request verified elsewhere, and may still have it.</summary>
     private static bool CanHandOver(OtpRequest request, DateTimeOffset now, bool holder) =>

@@ -284,6 +284,30 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
     }
 
     [Fact]
+    public async Task WithoutJavaScriptReloadingThePageInTheBoundBrowserTakesItBack()
+    {
+        var (instance, link, _) = await LinkAsync();
+        var desktop = Browser(Windows);
+        var html = await desktop.GetStringAsync(Path(link));
+        Assert.Contains("<noscript><p class=\"muted center\" id=\"no-script\"><small>Without JavaScript, this page does not update by itself. <a href>Reload the page</a>", html);
+        await PressAsync(Browser(Android), await ReceivedAsync(instance, link));
+
+        // A stranger and a HEAD of the bound browser change nothing; its reload is the redirect, once.
+        Assert.Equal(HttpStatusCode.Gone, (await Browser(Windows).GetAsync(Path(link))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await desktop.SendAsync(new HttpRequestMessage(HttpMethod.Head, Path(link)))).StatusCode);
+        Assert.Null((await RequestAsync(App, link.Uuid)).ExchangeTokenHash);
+        var reloaded = await desktop.GetAsync(Path(link));
+        Assert.Equal(HttpStatusCode.SeeOther, reloaded.StatusCode);
+        var redirect = reloaded.Headers.Location!;
+        Assert.Equal("https://app.example.com/done", redirect.GetLeftPart(UriPartial.Path));
+        var (exchanged, body) = await instance.Client().PostJsonAsync(instance.Api("exchange"),
+            new JsonObject { ["token"] = System.Web.HttpUtility.ParseQueryString(redirect.Query)["otp_token"] }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
+        Assert.Equal(link.Uuid.ToString(), body["data"]!["uuid"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Gone, (await desktop.GetAsync(Path(link))).StatusCode);
+    }
+
+    [Fact]
     public async Task TheBoundBrowserThatComesBackTooLateGetsNoRedirect()
     {
         var (instance, link, _) = await LinkAsync();
