@@ -202,12 +202,11 @@ public static class CodeApi
         ? CryptographicOperations.FixedTimeEquals(SHA256.HashData([.. request.Id.ToByteArray(), .. Encoding.UTF8.GetBytes(code)]), bare)
         : secrets.Matches(request.CodeHash, request.Id.ToByteArray(), code);
 
-    /// <summary>The request-code message in <paramref name="language"/>; "1 minute" in the singular.</summary>
+    /// <summary>The request-code message in <paramref name="language"/>, its minutes in the number's form.</summary>
     public static string MessageText(string code, string name, int expiresSeconds, string? language = null)
     {
         var minutes = Math.Max(1, expiresSeconds / 60);
-        var messages = MessageTemplates.For(language);
-        return MessageTemplates.Fill(minutes == 1 ? messages.CodeOneMinute : messages.Code, name, code)
+        return MessageTemplates.Fill(MessageTemplates.CodeTemplate(language, minutes), name, code)
             .Replace("{minutes}", minutes.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 }

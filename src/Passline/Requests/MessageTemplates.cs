@@ -31,6 +31,16 @@ public static class MessageTemplates
             Localizer[nameof(Prompt)], Localizer[nameof(Success)], Localizer[nameof(Failed)], Localizer[nameof(Expired)], Localizer[nameof(Code)],
             Localizer[nameof(CodeOneMinute)])));
 
+    /// <summary>
+    /// The default request-code message in <paramref name="language"/> for a code that lives <paramref name="minutes"/>:
+    /// "1 minute" in the singular, and the language's own form of the word for the number where it has one.
+    /// </summary>
+    public static string CodeTemplate(string? language, int minutes)
+    {
+        var tag = Languages.Normalize(language) ?? Languages.Default;
+        return minutes == 1 ? For(tag).CodeOneMinute : Languages.In(tag, () => Plurals.Form(Localizer, typeof(Messages), nameof(Code), minutes));
+    }
+
     public static string Fill(string template, string name, string code, string? link = null)
     {
         var text = template.Replace("{name}", name, StringComparison.Ordinal).Replace("{code}", code, StringComparison.Ordinal);

@@ -160,6 +160,30 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await first.Client().GetAsync("/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).StatusCode);
     }
 
+    /// <summary>The page over the limit says how long to wait in the browser's language, the word in the number's form.</summary>
+    [Theory]
+    [InlineData("en", 1, "Please wait 1 second and try again.")]
+    [InlineData("en", 5, "Please wait 5 seconds and try again.")]
+    [InlineData("de", 1, "Bitte warten Sie 1 Sekunde und versuchen Sie es dann erneut.")]
+    [InlineData("ar", 1, "يُرجى الانتظار ثانية واحدة ثم المحاولة مرة أخرى.")]
+    [InlineData("ar", 2, "يُرجى الانتظار ثانيتين ثم المحاولة مرة أخرى.")]
+    [InlineData("ar", 5, "يُرجى الانتظار 5 ثوانٍ ثم المحاولة مرة أخرى.")]
+    [InlineData("ar", 30, "يُرجى الانتظار 30 ثانية ثم المحاولة مرة أخرى.")]
+    public async Task ThePageOverTheLimitSaysHowLongToWaitInTheBrowsersLanguage(string language, int seconds, string text)
+    {
+        await using var app = App(("Passline:RateLimits:PagesPerIpPerMinute", "1"));
+        app.Time.SetUtcNow(new DateTimeOffset(2025, 12, 29, 18, 0, 0, TimeSpan.Zero).AddSeconds(-seconds));
+        var client = app.Client();
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).StatusCode);
+
+        var limited = await client.GetAsync("/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), limited.Headers.RetryAfter!.Delta);
+        Assert.Contains($"<p>{text}</p>", WebUtility.HtmlDecode(await limited.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The link page's live status is limited per address too: its JSON form by the minute (the page polls it every 2 s),
     /// its event streams by how many are open at once.

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Localization;
+using Passline.Codes;
 using Passline.Links;
 using Passline.Localization;
 using Passline.Requests;
@@ -170,6 +171,31 @@ public sealed class LanguageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Contains("Войти в Acme?", instances);
     }
 
+    /// <summary>Arabic's minutes: one, two, three to ten and eleven on each have their own form.</summary>
+    [Theory]
+    [InlineData(60, "تنتهي صلاحيته خلال دقيقة واحدة.")]
+    [InlineData(120, "تنتهي صلاحيته خلال دقيقتين.")]
+    [InlineData(300, "تنتهي صلاحيته خلال 5 دقائق.")]
+    [InlineData(600, "تنتهي صلاحيته خلال 10 دقائق.")]
+    [InlineData(900, "تنتهي صلاحيته خلال 15 دقيقة.")]
+    [InlineData(6000, "تنتهي صلاحيته خلال 100 دقيقة.")]
+    public void ArabicCodeMessagesPutTheMinutesInTheNumbersForm(int expires, string said)
+    {
+        var text = CodeApi.MessageText("123456", "Acme", expires, "ar");
+
+        Assert.Contains(said, text, StringComparison.Ordinal);
+        Assert.StartsWith("123456 هو رمز التحقق الخاص بك لدى Acme.", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ar", new[] { 0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111 }, new[] { "zero", "one", "two", "few", "few", "many", "many", "other", "other", "few", "many" })]
+    [InlineData("ru", new[] { 1, 2, 4, 5, 11, 12, 21, 22, 25, 111 }, new[] { "one", "few", "few", "many", "many", "many", "one", "few", "many", "many" })]
+    [InlineData("fr", new[] { 0, 1, 2 }, new[] { "one", "one", "other" })]
+    [InlineData("en", new[] { 0, 1, 2 }, new[] { "other", "one", "other" })]
+    [InlineData("id", new[] { 1, 2 }, new[] { "other", "other" })]
+    public void PluralCategoriesAreCldrs(string language, int[] numbers, string[] categories) =>
+        Assert.Equal(categories, numbers.Select(n => Plurals.Category(language, n)));
+
     [Fact]
     public void EveryLanguageHasEveryTextAndMessage()
     {
@@ -182,8 +208,16 @@ public sealed class LanguageTests(AppFixture fixture) : IClassFixture<AppFixture
             foreach (var language in Languages.Supported.Where(l => l != "en"))
             {
                 var translated = Languages.In(language, () => localizer.GetAllStrings(includeParentCultures: false).ToList());
-                Assert.Equal(english, translated.Select(s => s.Name).Order().ToList());
+                Assert.Equal(english, translated.Select(s => s.Name).Where(n => !n.Contains('#', StringComparison.Ordinal)).Order().ToList());
                 Assert.All(translated, s => Assert.False(string.IsNullOrWhiteSpace(s.Value), $"{language}: {s.Name}"));
+
+                // A form for some numbers (Plurals) is of a text the language has, for a category its numbers have.
+                var categories = Enumerable.Range(0, 1000).Select(n => Plurals.Category(language, n)).ToHashSet();
+                Assert.All(translated.Where(s => s.Name.Contains('#', StringComparison.Ordinal)), s =>
+                {
+                    Assert.Contains(s.Name[..s.Name.LastIndexOf('#')], english);
+                    Assert.Contains(s.Name[(s.Name.LastIndexOf('#') + 1)..], categories);
+                });
             }
         }
     }
