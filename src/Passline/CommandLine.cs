@@ -17,9 +17,19 @@ public static class PasslineCommandLine
 {
     private static readonly string[] Commands = ["migrate", "instance", "token", "secret", "purge", "--help", "-h", "-?", "help", "--version"];
 
-    private static readonly JsonSerializerOptions Output = new(ApiJson.Options) { WriteIndented = true };
+    /// <summary>
+    /// The API's JSON, indented, and with <c>+</c> and non-ASCII text as they are: an operator copies secrets (base64, half
+    /// of them with a <c>+</c>) and names from a terminal, where <c>\u002B</c> would be copied as six characters.
+    /// </summary>
+    private static readonly JsonSerializerOptions Output = new(ApiJson.Options)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
-    public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
+    /// <summary>Whether <paramref name="args"/> name a command, or ask for <c>serve</c>'s help; <c>serve</c> itself runs in Program.</summary>
+    public static bool Handles(string[] args) =>
+        args.Length > 0 && (Commands.Contains(args[0]) || (args[0] == "serve" && args.Skip(1).Any(a => a is "--help" or "-h" or "-?")));
 
     public static Task<int> InvokeAsync(string[] args)
     {
@@ -69,6 +79,7 @@ public static class PasslineCommandLine
         await using var app = builder.Build();
         try
         {
+            _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
             app.Services.GetRequiredService<SecretBox>();
         }
         catch (OptionsValidationException e)

@@ -21,50 +21,50 @@ if (PasslineCommandLine.Handles(args))
     return await PasslineCommandLine.InvokeAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
-builder.AddListeners();
-builder.AddProxyHeaders();
-builder.AddIdleTrim();
-
-builder.Services.AddSingleton(TimeProvider.System);
-builder.AddStorage();
-builder.Services.AddOutbox();
-builder.AddApi();
-builder.AddInstances();
-builder.AddRateLimiting();
-builder.AddRequests();
-builder.AddLinks();
-builder.AddInbound();
-builder.AddChannels();
-builder.AddCallbacks();
-builder.AddMonitoring();
-builder.AddRetention();
-builder.AddPages();
-builder.AddDemo();
-
-var app = builder.Build();
-
-app.UseRequestHost();
-app.UseProxyHeaders();
-app.UseManagementListener();
-app.UseApiErrors();
-app.MapPages();
-app.MapMonitoring();
-app.MapLinks();
-app.MapCodeApi();
-app.MapChannels();
-app.MapDemo();
-app.MapApiDocs();
-
+// A configuration mistake (a missing Passline:Secrets:Key, a port-less management URL, a number that is not one) deserves
+// its message, not a stack trace.
 try
 {
+    var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
+    builder.AddListeners();
+    builder.AddProxyHeaders();
+    builder.AddIdleTrim();
+
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.AddStorage();
+    builder.Services.AddOutbox();
+    builder.AddApi();
+    builder.AddInstances();
+    builder.AddRateLimiting();
+    builder.AddRequests();
+    builder.AddLinks();
+    builder.AddInbound();
+    builder.AddChannels();
+    builder.AddCallbacks();
+    builder.AddMonitoring();
+    builder.AddRetention();
+    builder.AddPages();
+    builder.AddDemo();
+
+    var app = builder.Build();
+
+    app.UseRequestHost();
+    app.UseProxyHeaders();
+    app.UseManagementListener();
+    app.UseApiErrors();
+    app.MapPages();
+    app.MapMonitoring();
+    app.MapLinks();
+    app.MapCodeApi();
+    app.MapChannels();
+    app.MapDemo();
+    app.MapApiDocs();
+
     await app.RunAsync();
+    return 0;
 }
-catch (Microsoft.Extensions.Options.OptionsValidationException e)
+catch (Exception e) when (ConfigurationException.MessageOf(e) is { } message)
 {
-    // A configuration mistake (a missing Passline:Secrets:Key, say) deserves its message, not a stack trace.
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {message}");
     return 1;
 }
-
-return 0;

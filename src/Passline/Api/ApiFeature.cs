@@ -18,6 +18,7 @@ public static class ApiFeature
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BodyLimitOptions>>((kestrel, limits) => kestrel.Limits.MaxRequestBodySize = limits.Value.RequestBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        PublicUrls.Validate(builder.Configuration);
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddApiDocs();
         return builder;

@@ -11,6 +11,20 @@ public sealed class PublicUrls(IConfiguration configuration, IServer server)
 {
     private string? known;
 
+    public const string Key = "Passline:PublicBaseUrl";
+
+    /// <summary>A configured base URL must be absolute http(s): it is put in front of every link Passline sends.</summary>
+    public static void Validate(IConfiguration configuration)
+    {
+        if (configuration[Key] is { Length: > 0 } configured
+            && !(Uri.TryCreate(configured, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+                && uri.Host.Length > 0 && uri.Query.Length == 0 && uri.Fragment.Length == 0))
+        {
+            throw new Hosting.ConfigurationException(
+                $"{Key}: '{configured}' must be an absolute http or https URL without query or fragment, such as https://login.example.com.");
+        }
+    }
+
     public string Base(HttpRequest request) => Known() ?? $"{request.Scheme}://{request.Host}{request.PathBase}";
 
     /// <summary>The base URL when configuration or the server's addresses tell it, else null.</summary>
@@ -21,7 +35,7 @@ public sealed class PublicUrls(IConfiguration configuration, IServer server)
             return known;
         }
 
-        if (configuration["Passline:PublicBaseUrl"] is { Length: > 0 } configured)
+        if (configuration[Key] is { Length: > 0 } configured)
         {
             return known = configured.TrimEnd('/');
         }

@@ -21,7 +21,7 @@ public static class ManagementListener
         {
             if (Port(url) is not { } port)
             {
-                throw new InvalidOperationException($"{Key}: '{url}' must be a URL with an explicit port of its own, such as http://127.0.0.1:9090.");
+                throw new ConfigurationException($"{Key}: '{url}' must be a URL with an explicit port of its own, such as http://127.0.0.1:9090.");
             }
 
             ports.Add(port);
@@ -30,7 +30,7 @@ public static class ManagementListener
         var mainUrls = main.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (mainUrls.Any(u => Port(u) is { } port && ports.Contains(port)))
         {
-            throw new InvalidOperationException($"{Key} needs a port of its own, not one of Urls.");
+            throw new ConfigurationException($"{Key} needs a port of its own, not one of Urls.");
         }
 
         // The public URLs first: the first listening URL is the default public base URL.

@@ -31,14 +31,14 @@ public static class ProxyHeaders
             {
                 options.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
                     ? address
-                    : throw new InvalidOperationException($"{Section}:KnownProxies: '{proxy}' is not an IP address."));
+                    : throw new ConfigurationException($"{Section}:KnownProxies: '{proxy}' is not an IP address."));
             }
 
             foreach (var network in networks)
             {
                 options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var range)
                     ? range
-                    : throw new InvalidOperationException($"{Section}:KnownNetworks: '{network}' is not a CIDR range such as 10.0.0.0/8."));
+                    : throw new ConfigurationException($"{Section}:KnownNetworks: '{network}' is not a CIDR range such as 10.0.0.0/8."));
             }
         });
         builder.Services.AddSingleton(new ProxyHeadersEnabled(proxies.Count + networks.Count > 0));

@@ -67,7 +67,8 @@ public sealed partial class InboundProcessor(RequestWork requests, IOptions<Rate
         }
 
         // The open request, only while the chat is under its limit, in one query.
-        var request = await OpenRequestAsync(lifecycle, instance, codes, (message, limits.Value.InboundPerChatPerMinute));
+        var limit = limits.Value.InboundPerChatPerMinute;
+        var request = await OpenRequestAsync(lifecycle, instance, codes, limit > 0 ? (message, limit) : null);
         if (request is null || lifecycle.Now >= request.ExpiresAt || (request.BoundChatId is { } bound && Sender(bound, message) != SenderMatch.Allowed))
         {
             return null;
@@ -110,8 +111,9 @@ public sealed partial class InboundProcessor(RequestWork requests, IOptions<Rate
         return lifecycle.Db.InboundMessages.Where(m => m.InstanceId == instance.Id && m.ChatId == message.ChatId && m.ReceivedAt > since);
     }
 
+    /// <summary>Whether the sender's chat is at its limit of messages a minute; never with the limit off (0).</summary>
     private async Task<bool> IsOverLimitAsync(RequestLifecycle lifecycle, Instance instance, IncomingMessage message) =>
-        await RecentFromChat(lifecycle, instance, message).CountAsync() >= limits.Value.InboundPerChatPerMinute;
+        limits.Value.InboundPerChatPerMinute is > 0 and var limit && await RecentFromChat(lifecycle, instance, message).CountAsync() >= limit;
 
     /// <summary>
     /// The open link request with one of <paramref name="codes"/> (at most one: a unique partial index); with

@@ -5,7 +5,7 @@ namespace Passline.Instances;
 /// <summary>Creating instances and tokens: shared by the command line and the first-start demo.</summary>
 public static class InstanceAdmin
 {
-    public sealed record Created(Instance Instance, string Token);
+    public sealed record Created(Instance Instance, Guid TokenId, string Token);
 
     public static async Task<Created> CreateAsync(PasslineDb db, TimeProvider time, Instance instance, CancellationToken cancellationToken)
     {
@@ -16,7 +16,7 @@ public static class InstanceAdmin
         db.Instances.Add(instance);
         var token = AddToken(db, instance.Id, now);
         await db.SaveChangesAsync(cancellationToken);
-        return new Created(instance, token.Token);
+        return new Created(instance, token.Row.Id, token.Token);
     }
 
     /// <summary>Adds a token row (hash only) and returns the token, which is never stored or shown again.</summary>

@@ -98,7 +98,7 @@ public static class InstanceCommands
             return RunAsync(parse, async (db, time, ct) =>
             {
                 var created = await InstanceAdmin.CreateAsync(db, time, instance, ct);
-                return Print(new { instance = created.Instance.Id, token = created.Token, webhook_secret = created.Instance.WebhookSecret });
+                return Print(new { instance = created.Instance.Id, token_id = created.TokenId, token = created.Token, webhook_secret = created.Instance.WebhookSecret });
             }, cancellationToken);
         });
         return command;

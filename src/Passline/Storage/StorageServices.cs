@@ -22,6 +22,9 @@ public static class StorageServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.Provider is "sqlite" or "postgres", "Passline:Storage:Provider must be 'sqlite' or 'postgres'.")
+            .Validate(o => o.Provider != "postgres" || configuration.GetConnectionString("Passline") is { Length: > 0 },
+                "Passline:Storage:Provider is 'postgres' but ConnectionStrings:Passline is not set: give it a PostgreSQL connection string, "
+                + "such as Host=db.example.com;Username=passline;Password=...;Database=passline.")
             .ValidateOnStart();
 
         services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();

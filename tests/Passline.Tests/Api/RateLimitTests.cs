@@ -160,6 +160,21 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await first.Client().GetAsync("/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).StatusCode);
     }
 
+    [Fact]
+    public async Task InboundLimitAtZeroIsOff()
+    {
+        await using var app = App(("Passline:RateLimits:InboundPerChatPerMinute", "0"));
+        var instance = await app.CreateInstanceAsync();
+        const string chat = "201444444444";
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.Equal("no_code", await LinkFlow.SimulatorSendAsync(instance, "hello " + i, from: chat));
+        }
+
+        var link = await LinkFlow.GenerateAsync(instance);
+        Assert.Equal("matched", await LinkFlow.SimulatorSendAsync(instance, Webhooks.Message(link.Code), from: chat));
+    }
+
     /// <summary>The page over the limit says how long to wait in the browser's language, the word in the number's form.</summary>
     [Theory]
     [InlineData("en", 1, "Please wait 1 second and try again.")]

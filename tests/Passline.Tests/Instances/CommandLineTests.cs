@@ -181,6 +181,56 @@ public sealed class CommandLineTests
         Assert.Contains(message, create.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--Passline:ForwardedHeaders:KnownProxies=notanip", "Passline:ForwardedHeaders:KnownProxies: 'notanip' is not an IP address.")]
+    [InlineData("--Passline:Management:Urls=http://127.0.0.1", "Passline:Management:Urls: 'http://127.0.0.1' must be a URL with an explicit port")]
+    [InlineData("--Passline:RateLimits:PerChat=abc", "Failed to convert configuration value 'abc' at 'Passline:RateLimits:PerChat' to type 'System.Int32'.")]
+    [InlineData("--Passline:Limits:RequestBodyBytes=10", "Passline:Limits: RequestBodyBytes and WebhookBodyBytes must be at least 1024.")]
+    [InlineData("--Passline:PublicBaseUrl=login.example.com", "Passline:PublicBaseUrl: 'login.example.com' must be an absolute http or https URL")]
+    public async Task ServeStopsOnAConfigurationMistakeWithItsMessage(string setting, string message)
+    {
+        await using var database = await TestDatabase.CreateAsync();
+
+        var (exitCode, _, stderr) = await ExecAsync(database, ["serve", "--urls", "http://127.0.0.1:0", setting]);
+
+        Assert.True(exitCode == 1, $"exit {exitCode}: {stderr}");
+        Assert.Contains($"error: {message}", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PostgresWithoutAConnectionStringIsAConfigurationMistake()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        string[] postgres = ["--Passline:Storage:Provider=postgres", "--ConnectionStrings:Passline="];
+
+        var serve = await ExecAsync(database, ["serve", "--urls", "http://127.0.0.1:0", .. postgres]);
+        var migrate = await ExecAsync(database, ["migrate", .. postgres]);
+
+        const string message = "Passline:Storage:Provider is 'postgres' but ConnectionStrings:Passline is not set";
+        Assert.True(serve.ExitCode == 1, serve.Stderr);
+        Assert.Contains(message, serve.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, migrate.ExitCode);
+        Assert.Contains(message, migrate.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OutputShowsTextAsItIsAndTheFirstTokensIdAndServeHasHelp()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var created = await RunJsonAsync(database, "instance", "create", "--name", "Café +1", "--phone", "201553730661", "--provider", "simulator");
+        var list = await RunAsync(database, "instance", "list");
+
+        // The first token can be revoked by its id, like those of token create.
+        var revoked = await RunJsonAsync(database, "token", "revoke", "--token-id", created["token_id"]!.GetValue<string>());
+        Assert.NotNull(revoked["revoked_at"]);
+        Assert.Contains("\"name\": \"Café +1\"", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", list, StringComparison.Ordinal);
+
+        var (exitCode, help, _) = await ExecAsync(database, ["serve", "--help"]);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Run the HTTP server", help, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ReencryptRewritesSecretsUnderTheFirstKey()
     {
