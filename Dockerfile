@@ -31,12 +31,15 @@ VOLUME /var/lib/passline
 
 ENV ASPNETCORE_ENVIRONMENT=Production \
     Urls=http://+:8080 \
-    Logging__Console__FormatterName=json
+    Logging__Console__FormatterName=json \
+    PASSLINE_HEALTH_PORT=8080
 EXPOSE 8080
 
-# The image has no curl: bash's /dev/tcp asks /healthz for its status line.
+# The image has no curl: bash's /dev/tcp asks /healthz for its status line, on the port PASSLINE_HEALTH_PORT names.
+# With a management listener (Passline__Management__Urls=http://+:9090, say) /healthz answers 404 on 8080: set
+# PASSLINE_HEALTH_PORT=9090 with it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PASSLINE_HEALTH_PORT:-8080} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 
 ENTRYPOINT ["/opt/passline/passline"]
 CMD ["serve"]
