@@ -3,7 +3,10 @@
 # the tests; everything it runs is.
 #
 #   docker build -t passline .
-#   docker run -p 8080:8080 -v passline-data:/var/lib/passline -e Passline__PublicBaseUrl=https://passline.example.com passline
+#   docker run -p 127.0.0.1:8080:8080 -v passline-data:/var/lib/passline --env-file passline.env passline
+#
+# where passline.env holds at least Passline__PublicBaseUrl and Passline__Secrets__Key (base64 of 32 random bytes,
+# openssl rand -base64 32, kept: Passline does not start without it outside Development); docs/deployment.md has more.
 #
 # Build stage: the SDK image runs scripts/release for the target's architecture. The git history comes along in the
 # build context (see .dockerignore), so the version is the tag or commit, as for the release archives.
