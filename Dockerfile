@@ -3,7 +3,10 @@
 # the tests; everything it runs is.
 #
 #   docker build -t passline .
-#   docker run -p 8080:8080 -v passline-data:/var/lib/passline -e Passline__PublicBaseUrl=https://passline.example.com passline
+#   docker run -p 127.0.0.1:8080:8080 -v passline-data:/var/lib/passline --env-file passline.env passline
+#
+# where passline.env holds at least Passline__PublicBaseUrl and Passline__Secrets__Key (base64 of 32 random bytes,
+# openssl rand -base64 32, kept: Passline does not start without it outside Development); docs/deployment.md has more.
 #
 # Build stage: the SDK image runs scripts/release for the target's architecture. The git history comes along in the
 # build context (see .dockerignore), so the version is the tag or commit, as for the release archives.
@@ -31,12 +34,15 @@ VOLUME /var/lib/passline
 
 ENV ASPNETCORE_ENVIRONMENT=Production \
     Urls=http://+:8080 \
-    Logging__Console__FormatterName=json
+    Logging__Console__FormatterName=json \
+    PASSLINE_HEALTH_PORT=8080
 EXPOSE 8080
 
-# The image has no curl: bash's /dev/tcp asks /healthz for its status line.
+# The image has no curl: bash's /dev/tcp asks /healthz for its status line, on the port PASSLINE_HEALTH_PORT names.
+# With a management listener (Passline__Management__Urls=http://+:9090, say) /healthz answers 404 on 8080: set
+# PASSLINE_HEALTH_PORT=9090 with it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PASSLINE_HEALTH_PORT:-8080} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 
 ENTRYPOINT ["/opt/passline/passline"]
 CMD ["serve"]
