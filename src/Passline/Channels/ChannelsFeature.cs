@@ -12,7 +12,10 @@ public static class ChannelsFeature
     {
         var development = builder.Environment.IsDevelopment();
         builder.Services.AddOptions<SimulatorOptions>().Configure(o => o.Enabled = development).BindConfiguration(SimulatorOptions.Section).ValidateOnStart();
-        builder.Services.AddHttpClient(WhatsAppChannel.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
+        // A provider that answers with a redirect is refused, not followed: following would send the API key (WAHA's is a
+        // header of its own, which redirects keep) and the message with its link or code to wherever the answer points.
+        builder.Services.AddHttpClient(WhatsAppChannel.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         builder.Services.AddOutboxChannel<OutboundMessage, WhatsAppChannel>();
         builder.Services.AddScoped<WahaIdentities>();
         builder.Services.AddScoped<DeliveryReports>();

@@ -139,6 +139,12 @@ public sealed partial class InboundProcessor(RequestWork requests, IOptions<Rate
             parameters.Add(db.Parameter<OtpRequest>(nameof(OtpRequest.FailedAttempts), "limit", limit));
         }
 
+        // Of several codes in one message (a user's edit), the last that is open: Passline's own follows the prompt.
+        if (codes.Count > 1)
+        {
+            sql.Append(" ORDER BY CASE code").AppendJoin("", codes.Select((_, i) => $" WHEN @code{i} THEN {codes.Count - i}")).Append(" END");
+        }
+
         return db.ReadFirstAsync<OtpRequest>(sql.Append(" LIMIT 1").ToString(), parameters, lifecycle.Work.Aborted);
     }
 
@@ -253,8 +259,9 @@ public sealed partial class InboundProcessor(RequestWork requests, IOptions<Rate
     }
 
     /// <summary>
-    /// The 8-letter codes in brackets, upper-cased; the last five, since the request's code follows the prompt and the
-    /// <c>name</c> in it, which may hold bracketed words of its own. The code is what proves possession; WhatsApp clients
+    /// The 8-letter codes in brackets, upper-cased; the last five, since the request's code follows the prompt, and the
+    /// last that is open wins (<see cref="OpenRequestAsync"/>). The pre-filled message has no brackets but the code's
+    /// (<see cref="Links.WhatsAppLink.MessageText"/>); a user may add some. The code is what proves possession; WhatsApp clients
     /// and users may change the rest, including formatting marks (<c>*bold*</c>, <c>_italic_</c>) and spaces inside the
     /// brackets.
     /// </summary>

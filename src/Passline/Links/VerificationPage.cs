@@ -149,6 +149,13 @@ public static class VerificationPage
     /// <summary><c>redirect?otp_uuid=...&amp;otp_token=...</c>, keeping the redirect's own query (SPEC 4.2).</summary>
     public static string RedirectUrl(string redirect, Guid uuid, string exchangeToken)
     {
+        // A Location header holds ASCII only: a redirect written with other characters (https://app.example.com/ü) goes
+        // percent-encoded, as a browser would send it, not as a failed answer after the user pressed Verify.
+        if (redirect.AsSpan().ContainsAnyExceptInRange(' ', '~') && Uri.TryCreate(redirect, UriKind.Absolute, out var uri))
+        {
+            redirect = uri.AbsoluteUri;
+        }
+
         var fragment = redirect.IndexOf('#', StringComparison.Ordinal) is var hash and >= 0 ? redirect[hash..] : "";
         var url = fragment.Length > 0 ? redirect[..^fragment.Length] : redirect;
         var separator = url.Contains('?', StringComparison.Ordinal) ? (url.EndsWith('?') || url.EndsWith('&') ? "" : "&") : "?";

@@ -6,7 +6,13 @@ namespace Passline.Links;
 /// <summary>The <c>https://wa.me/...?text=...</c> link that opens WhatsApp with the code message ready (SPEC 2.2).</summary>
 public static class WhatsAppLink
 {
-    public static string MessageText(string prompt, string code) => $"{prompt} [{code}] - DO NOT CHANGE THIS MESSAGE";
+    /// <summary>
+    /// The pre-filled message: the prompt, the code in brackets, the warning. Brackets of the prompt (a <c>name</c> such as
+    /// <c>Acme [EU]</c>) are written as parentheses, so that the only bracketed code is the request's own: a name holding
+    /// another request's code must not send its owner's login to that request.
+    /// </summary>
+    public static string MessageText(string prompt, string code) =>
+        $"{prompt.Replace('[', '(').Replace(']', ')')} [{code}] - DO NOT CHANGE THIS MESSAGE";
 
     public static string Build(string businessPhone, string prompt, string code) =>
         $"https://wa.me/{businessPhone}?text={FormEncode(MessageText(prompt, code))}";

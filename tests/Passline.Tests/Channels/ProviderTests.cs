@@ -88,6 +88,25 @@ public sealed class ProviderTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equal("true_201063178738@c.us_3EB0ABCDEF", message.ProviderMessageId);
     }
 
+    /// <summary>A provider's redirect is not followed: the API key and the message's link would go with it.</summary>
+    [Fact]
+    public async Task AProvidersRedirectIsNotFollowed()
+    {
+        await using var elsewhere = await LoopbackServer.StartAsync();
+        var instance = await WahaInstanceAsync();
+        waha.Respond = _ => new Answer(307, "", new Dictionary<string, string> { ["Location"] = new Uri(elsewhere.BaseAddress, "/collect").ToString() });
+        var link = await GenerateAsync(instance);
+
+        Assert.Equal(HttpStatusCode.OK, (await App.Client().SendAsync(SignedWaha(instance.Id, WahaMessage(Message(link.Code)), WahaHmac))).StatusCode);
+
+        Assert.Single(await waha.WaitForAsync());
+        await Eventually.TrueAsync(() => App.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.RequestId == link.Uuid && m.Status != OutboundStatuses.Pending)),
+            "the reply's attempt to be recorded");
+        var message = await App.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.RequestId == link.Uuid));
+        Assert.Equal((OutboundStatuses.Failed, "HTTP 307 Temporary Redirect"), (message.Status, message.LastError));
+        Assert.Empty(elsewhere.Received);
+    }
+
     [Fact]
     public async Task HappyPathOnCloudApi()
     {

@@ -299,6 +299,34 @@ public sealed class LinkLifecycleTests(AppFixture fixture) : IClassFixture<AppFi
         Assert.Equal("matched", await SimulatorSendAsync(instance, Message(link.Code, name)));
     }
 
+    /// <summary>
+    /// A name holding another open request's code (an attacker's request named "Acme [victim's code]") does not send the
+    /// login of whoever sends its pre-filled message to that other request: the message has no bracketed code but its own.
+    /// </summary>
+    [Fact]
+    public async Task ANameHoldingAnotherRequestsCodeDoesNotMatchThatRequest()
+    {
+        var instance = await App.CreateInstanceAsync();
+        var other = await GenerateAsync(instance);
+        var (response, body) = await instance.Client().PostJsonAsync(instance.Api("generate-link"), $$"""{"name": "Acme [{{other.Code}}]"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var own = Guid.Parse(body["data"]!["uuid"]!.GetValue<string>());
+        var link = new Uri(body["data"]!["whatsapp_link"]!.GetValue<string>());
+        var text = System.Web.HttpUtility.ParseQueryString(link.Query)["text"]!;
+        Assert.StartsWith($"Give me link to login at Acme ({other.Code}) [", text, StringComparison.Ordinal);
+
+        Assert.Equal("matched", await SimulatorSendAsync(instance, text, from: "201555000001"));
+        Assert.Equal("201555000001@c.us", (await RequestAsync(App, own)).ChatId);
+        Assert.Null((await RequestAsync(App, other.Uuid)).ChatId);
+
+        // A message a user edited to hold two open codes goes to the last of them, not to the first in the code index.
+        Created[] two = [await GenerateAsync(instance), await GenerateAsync(instance)];
+        var (low, high) = string.CompareOrdinal(two[0].Code, two[1].Code) < 0 ? (two[0], two[1]) : (two[1], two[0]);
+        Assert.Equal("matched", await SimulatorSendAsync(instance, $"[{low.Code}] [{high.Code}]", from: "201555000002"));
+        Assert.Equal("201555000002@c.us", (await RequestAsync(App, high.Uuid)).ChatId);
+        Assert.Null((await RequestAsync(App, low.Uuid)).ChatId);
+    }
+
     [Fact]
     public async Task SweeperExpiresRequestsWhenTheirTimeHasPassed()
     {

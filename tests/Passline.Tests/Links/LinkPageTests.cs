@@ -340,6 +340,22 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.StartsWith("https://app.example.com/done?otp_uuid=", verified.Headers.Location!.ToString());
     }
 
+    /// <summary>A redirect with other than ASCII goes percent-encoded: a Location header cannot carry it.</summary>
+    [Fact]
+    public async Task ARedirectWrittenWithOtherThanAsciiGoesEncoded()
+    {
+        var (instance, link, _) = await LinkAsync("""{"redirect": "https://app.example.com/über?name=é\u2028x#top"}""");
+        var phone = Browser(Android);
+        await phone.GetAsync(Path(link));
+
+        var verified = await PressAsync(phone, await ReceivedAsync(instance, link));
+
+        Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
+        var location = verified.Headers.Location!.OriginalString;
+        Assert.StartsWith("https://app.example.com/%C3%BCber?name=%C3%A9%E2%80%A8x&otp_uuid=", location, StringComparison.Ordinal);
+        Assert.EndsWith("#top", location, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task WithoutLinkPageTheVerifyingBrowserGetsTheRedirect()
     {
