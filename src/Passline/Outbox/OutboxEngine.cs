@@ -93,6 +93,7 @@ public sealed class OutboxEngine<TRow>(
     private async Task DeliverAsync(IServiceProvider services, TRow row, CancellationToken cancellationToken)
     {
         var channel = services.GetRequiredService<IOutboxChannel<TRow>>();
+        var lease = row.LockedUntil!.Value;
         var result = await channel.DeliverAsync(row, services, cancellationToken);
         var attempts = row.Attempts + 1;
         var runs = 0;
@@ -100,22 +101,31 @@ public sealed class OutboxEngine<TRow>(
         // Writes runs the unit again after a passing database failure, on the row object the failed run already changed.
         // So the attempt count is set, not incremented, and a repeated run writes every column: what the failed run
         // changed no longer differs from the row in memory, and change tracking alone would write none of it.
-        async Task RecordAsync(UnitOfWork work)
+        // The record is this worker's only while the row still has its lease: a worker that comes back after the lease
+        // ran out (a stalled node) finds another one may have claimed the row, tried it and recorded that, and leaves it.
+        async Task<bool> RecordAsync(UnitOfWork work)
         {
             var entry = work.Db.Attach(row);
             row.Attempts = attempts;
             Record(row, result, work.Now, channel.Policy);
-            await work.Db.UpdateAsync(entry, allColumns: runs++ > 0, row.Attempted(work.Now, result), work.Aborted);
+            if (!await work.Db.UpdateAsync(entry, allColumns: runs++ > 0, row.Attempted(work.Now, result), work.Aborted, (nameof(OutboxRow.LockedUntil), lease)))
+            {
+                return false;
+            }
+
             await channel.RecordedAsync(work, row, result);
+            return true;
         }
 
         // On PostgreSQL the record is one statement, and needs no transaction unless the channel adds statements; in
         // SQLite's single writer, where it is two, the unit's own savepoint keeps them together.
-        await writes.RunAsync(async work =>
+        if (!await writes.RunAsync(RecordAsync, oneStatement: !writes.OneWriter && !channel.RecordingRunsStatements(row, result), cancellationToken))
         {
-            await RecordAsync(work);
-            return true;
-        }, oneStatement: !writes.OneWriter && !channel.RecordingRunsStatements(row, result), cancellationToken);
+            logger.LogWarning("{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}, not recorded: the row's lease ran out, or the row is gone",
+                Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);
+            return;
+        }
+
         // Every delivery is a line at Debug; a retry or a give-up is worth an operator's eye.
         logger.Log(result.Outcome == DeliveryOutcome.Delivered ? LogLevel.Debug : LogLevel.Information,
             "{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);
