@@ -70,6 +70,90 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
             .Select(a => (a.StatusCode, a.Outcome, a.Error)).ToList());
 
     [Fact]
+    public async Task ASendThatOutlastsItsLeaseIsGivenUpBeforeAnotherNodeSendsTheMessageAgain()
+    {
+        waha.Hold = request => IsSend(request) ? released.Task : null;
+        var link = await ReplyQueuedOnFirstNodeAsync();
+        await waha.WaitForAsync(1, IsSend);
+
+        // The provider does not answer. Both nodes' clocks go on together, a second at a time, past the claim's minute:
+        // a minute of the nodes' time in a second or two of real time, far inside the HTTP client's own 10 s.
+        for (var seconds = 0; seconds < 90 && Sends < 2; seconds++)
+        {
+            first.Time.Advance(TimeSpan.FromSeconds(1));
+            second.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        await waha.WaitForAsync(2, IsSend);
+
+        // The message went again (a retry, on either node) only after its first send had been given up: never two at once.
+        Assert.Equal(1, waha.MostHeldAtOnce);
+        Assert.Single(waha.Abandoned);
+
+        released.SetResult();
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == OutboundStatuses.Sent, "the retry to be recorded");
+        var message = await MessageAsync(link.Uuid);
+        Assert.Equal(2, message.Attempts);
+        Assert.Equal([(null, "retry", "timed out"), (201, "delivered", null)], await AttemptsAsync(message.Id));
+        Assert.Equal(2, Sends);
+    }
+
+    [Fact]
+    public async Task ARowWhoseTurnInTheBatchComesTooLateForItsLeaseWaitsForTheNextClaim()
+    {
+        // Seventeen messages due at once, one more than a batch delivers at a time; no worker is woken for them.
+        var instance = await first.CreateInstanceAsync(name: "Acme", provider: "waha", settings: s => s.WahaUrl = waha.BaseAddress.ToString());
+        var now = first.Time.GetUtcNow();
+        await first.WithDbAsync(db =>
+        {
+            db.OutboundMessages.AddRange(Enumerable.Range(0, 17).Select(i => new OutboundMessage
+            {
+                Id = Guid.CreateVersion7(now),
+                InstanceId = instance.Id,
+                ChatId = $"2010{i:D8}@c.us",
+                Text = $"Message {i}",
+                Kind = OutboundKinds.Text,
+                Status = OutboundStatuses.Pending,
+                CreatedAt = now,
+                NextAttemptAt = now,
+            }));
+            return db.SaveChangesAsync();
+        });
+
+        // The first node's next poll claims all of them; the provider holds the first sixteen sends for 35 s of both
+        // nodes' time, so the seventeenth gets its turn 25 s before its lease runs out: too late for the longest send.
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        waha.Hold = request => IsSend(request) ? slow.Task : null;
+        first.Time.Advance(TimeSpan.FromSeconds(1));
+        await waha.WaitForAsync(16, IsSend);
+        for (var seconds = 0; seconds < 35; seconds++)
+        {
+            first.Time.Advance(TimeSpan.FromSeconds(1));
+            second.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        slow.SetResult();
+        await Eventually.TrueAsync(() => Task.FromResult(Sends > 16 || logs.Lines.Any(l => l.Message.Contains("waited too long", StringComparison.Ordinal))),
+            "the seventeenth message's turn");
+        Assert.Equal(16, Sends);
+
+        // Once the lease has run out, the next claim (of either node) sends it, once.
+        for (var seconds = 0; seconds < 40 && Sends < 17; seconds++)
+        {
+            first.Time.Advance(TimeSpan.FromSeconds(1));
+            second.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        await Eventually.TrueAsync(() => first.WithDbAsync(db => db.OutboundMessages.AllAsync(m => m.Status == OutboundStatuses.Sent)), "all sent");
+        Assert.Equal(17, Sends);
+        Assert.Equal(17, waha.Received.Where(IsSend).Select(r => System.Text.Json.Nodes.JsonNode.Parse(r.Body)!["chatId"]!.GetValue<string>()).Distinct().Count());
+        Assert.Empty(waha.Abandoned);
+    }
+
+    [Fact]
     public async Task AnAttemptRecordedAfterItsLeaseRanOutLeavesTheRecordOfTheNodeThatTookTheRow()
     {
         var firstSend = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
