@@ -32,6 +32,10 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
         waha.Respond = _ => new Answer(201, """{"id": "true_1@c.us_X"}""");
         first = new PasslineApp(database, services: services => services.AddSingleton<ILoggerProvider>(logs));
         second = new PasslineApp(database);
+
+        // The second node's clock stays behind until a test brings it level, so that the rows a test makes are not yet
+        // due for it: the first node claims them, whenever the second node's workers make their first round.
+        first.Time.Advance(TimeSpan.FromSeconds(10));
     }
 
     public async Task DisposeAsync()
@@ -47,6 +51,24 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
     private static bool IsSend(ReceivedRequest request) => request.Path.EndsWith("/api/sendText", StringComparison.Ordinal);
 
     private int Sends => waha.Received.Count(IsSend);
+
+    /// <summary>Brings the second node's clock level with the first's: from now on the rows are due for it too.</summary>
+    private PasslineApp SecondNodeLevel()
+    {
+        second.Time.SetUtcNow(first.Time.GetUtcNow());
+        return second;
+    }
+
+    /// <summary>Both nodes' clocks go on together, a second at a time, up to <paramref name="seconds"/> or until <paramref name="done"/>.</summary>
+    private async Task AdvanceBothAsync(int seconds, Func<bool>? done = null)
+    {
+        for (var i = 0; i < seconds && done?.Invoke() != true; i++)
+        {
+            first.Time.Advance(TimeSpan.FromSeconds(1));
+            second.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+    }
 
     /// <summary>A link request whose reply the first node queues and sends: the user's message reaches the first node.</summary>
     private async Task<Created> ReplyQueuedOnFirstNodeAsync()
@@ -75,16 +97,11 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
         waha.Hold = request => IsSend(request) ? released.Task : null;
         var link = await ReplyQueuedOnFirstNodeAsync();
         await waha.WaitForAsync(1, IsSend);
+        SecondNodeLevel();
 
-        // The provider does not answer. Both nodes' clocks go on together, a second at a time, past the claim's minute:
-        // a minute of the nodes' time in a second or two of real time, far inside the HTTP client's own 10 s.
-        for (var seconds = 0; seconds < 90 && Sends < 2; seconds++)
-        {
-            first.Time.Advance(TimeSpan.FromSeconds(1));
-            second.Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
-        }
-
+        // The provider does not answer. Both nodes' clocks go on past the claim's minute: a minute of the nodes' time in
+        // a second or two of real time, far inside the HTTP client's own 10 s.
+        await AdvanceBothAsync(90, () => Sends >= 2);
         await waha.WaitForAsync(2, IsSend);
 
         // The message went again (a retry, on either node) only after its first send had been given up: never two at once.
@@ -127,12 +144,8 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
         waha.Hold = request => IsSend(request) ? slow.Task : null;
         first.Time.Advance(TimeSpan.FromSeconds(1));
         await waha.WaitForAsync(16, IsSend);
-        for (var seconds = 0; seconds < 35; seconds++)
-        {
-            first.Time.Advance(TimeSpan.FromSeconds(1));
-            second.Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
-        }
+        SecondNodeLevel();
+        await AdvanceBothAsync(35);
 
         slow.SetResult();
         await Eventually.TrueAsync(() => Task.FromResult(Sends > 16 || logs.Lines.Any(l => l.Message.Contains("waited too long", StringComparison.Ordinal))),
@@ -140,12 +153,7 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
         Assert.Equal(16, Sends);
 
         // Once the lease has run out, the next claim (of either node) sends it, once.
-        for (var seconds = 0; seconds < 40 && Sends < 17; seconds++)
-        {
-            first.Time.Advance(TimeSpan.FromSeconds(1));
-            second.Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
-        }
+        await AdvanceBothAsync(40, () => Sends >= 17);
 
         await Eventually.TrueAsync(() => first.WithDbAsync(db => db.OutboundMessages.AllAsync(m => m.Status == OutboundStatuses.Sent)), "all sent");
         Assert.Equal(17, Sends);
@@ -165,7 +173,7 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
         // The first node stalls mid-send (a paused VM: no time passes for it). The second node's clock passes the lease;
         // it takes the row and sends the message, which the provider accepts at once.
         waha.Hold = null;
-        await second.AdvanceUntilAsync(() => Sends >= 2, TimeSpan.FromSeconds(1), "the second node's send");
+        await SecondNodeLevel().AdvanceUntilAsync(() => Sends >= 2, TimeSpan.FromSeconds(1), "the second node's send");
         await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == OutboundStatuses.Sent, "the second node's record");
 
         // The first node resumes: its send comes back refused, and it records that attempt.
