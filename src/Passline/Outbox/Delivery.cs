@@ -46,9 +46,12 @@ public static class Delivery
             : new(DeliveryOutcome.GiveUp, status, error);
     }
 
+    /// <summary>No answer in time: worth another try.</summary>
+    public static readonly DeliveryResult TimedOut = new(DeliveryOutcome.Retry, null, "timed out");
+
     public static DeliveryResult Failure(Exception exception) => exception switch
     {
-        TaskCanceledException or TimeoutException => new(DeliveryOutcome.Retry, null, "timed out"),
+        TaskCanceledException or TimeoutException => TimedOut,
         HttpRequestException e => new(DeliveryOutcome.Retry, null, e.HttpRequestError == HttpRequestError.Unknown ? e.Message : e.HttpRequestError.ToString()),
         _ => new(DeliveryOutcome.Retry, null, exception.GetType().Name),
     };

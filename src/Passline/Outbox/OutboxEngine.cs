@@ -51,15 +51,26 @@ public interface IOutboxChannel<in TRow> where TRow : OutboxRow
 
 /// <summary>
 /// The one outbox engine (SPEC 5, 7): claims due rows of <typeparamref name="TRow"/> with a lease (several workers and
-/// nodes claim disjoint rows), delivers them in parallel through their channel, and records every attempt in one unit of
-/// work with its consequences: delivered, retried with backoff and jitter, or given up.
+/// nodes claim disjoint rows), delivers them in parallel through their channel, each within the lease, and records
+/// every attempt, while the lease holds, in one unit of work with its consequences: delivered, retried with backoff and
+/// jitter, or given up.
 /// </summary>
 public sealed class OutboxEngine<TRow>(
     IServiceScopeFactory scopes, Writes writes, OutboxSignal signal, TimeProvider time, IOptions<WorkerOptions> options, ILogger<OutboxEngine<TRow>> logger)
     : WorkerLoop(signal, time, options, logger)
     where TRow : OutboxRow
 {
+    /// <summary>How long a claim holds its rows: until then no other worker or node takes them.</summary>
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The longest one delivery takes: the HTTP clients give up after 10 s (<c>AddChannels</c>, <c>AddCallbacks</c>),
+    /// and a Cloud API button that Meta refuses goes again as text, a second request.
+    /// </summary>
+    private static readonly TimeSpan LongestDelivery = TimeSpan.FromSeconds(20);
+
+    /// <summary>What a delivery leaves of its lease at the least: room for nodes whose clocks differ a little.</summary>
+    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(10);
 
     protected override string Name => typeof(TRow).Name;
 
@@ -74,12 +85,33 @@ public sealed class OutboxEngine<TRow>(
             claimed = await writes.StatementAsync(db, db => OutboxClaims.ClaimAsync<TRow>(db, Time.GetUtcNow(), Lease, BatchSize, cancellationToken), cancellationToken);
         }
 
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
+        // The rows of a batch wait their turn behind slow deliveries (16 at a time) while their lease runs, and once it
+        // has run out another worker, here or on another node, may claim a row and deliver it too. So every delivery is
+        // over before the lease is: a row whose turn comes too late for the longest delivery is left to a later claim,
+        // and a delivery still under way at the deadline (which the HTTP timeouts should not let happen) is given up as
+        // a timeout, and retried. No statement per row: the batch shares one lease.
+        var deadline = claimed[0].LockedUntil!.Value - LeaseMargin;
+        var remaining = deadline - Time.GetUtcNow();
+        using var late = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Time);
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, late.Token);
+        var left = 0;
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (row, ct) =>
         {
+            if (Time.GetUtcNow() + LongestDelivery > deadline)
+            {
+                Interlocked.Increment(ref left);
+                return;
+            }
+
             await using var scope = scopes.CreateAsyncScope();
             try
             {
-                await DeliverAsync(scope.ServiceProvider, row, ct);
+                await DeliverAsync(scope.ServiceProvider, row, sending.Token, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -87,35 +119,62 @@ public sealed class OutboxEngine<TRow>(
                 logger.LogError(e, "Delivering {Outbox} row {Id} failed", Name, row.Id);
             }
         });
+
+        if (left > 0)
+        {
+            logger.LogWarning("{Count} {Outbox} rows waited too long behind slow deliveries to go within their lease; they go when it has run out",
+                left, Name);
+        }
+
         return claimed.Count;
     }
 
-    private async Task DeliverAsync(IServiceProvider services, TRow row, CancellationToken cancellationToken)
+    /// <param name="sending">What the delivery runs under: given up at the deadline of the row's lease, or at a stop.</param>
+    private async Task DeliverAsync(IServiceProvider services, TRow row, CancellationToken sending, CancellationToken cancellationToken)
     {
         var channel = services.GetRequiredService<IOutboxChannel<TRow>>();
-        var result = await channel.DeliverAsync(row, services, cancellationToken);
+        var lease = row.LockedUntil!.Value;
+        DeliveryResult result;
+        try
+        {
+            result = await channel.DeliverAsync(row, services, sending);
+        }
+        catch (OperationCanceledException) when (sending.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            result = Delivery.TimedOut;
+        }
+
         var attempts = row.Attempts + 1;
         var runs = 0;
 
         // Writes runs the unit again after a passing database failure, on the row object the failed run already changed.
         // So the attempt count is set, not incremented, and a repeated run writes every column: what the failed run
         // changed no longer differs from the row in memory, and change tracking alone would write none of it.
-        async Task RecordAsync(UnitOfWork work)
+        // The row is updated only while it still has this claim's lease: once the lease has run out (a node that
+        // stalled), another worker may have claimed the row, tried it and recorded that, and its record stands.
+        async Task<bool> RecordAsync(UnitOfWork work)
         {
             var entry = work.Db.Attach(row);
             row.Attempts = attempts;
             Record(row, result, work.Now, channel.Policy);
-            await work.Db.UpdateAsync(entry, allColumns: runs++ > 0, row.Attempted(work.Now, result), work.Aborted);
+            if (!await work.Db.UpdateAsync(entry, allColumns: runs++ > 0, row.Attempted(work.Now, result), work.Aborted, (nameof(OutboxRow.LockedUntil), lease)))
+            {
+                return false;
+            }
+
             await channel.RecordedAsync(work, row, result);
+            return true;
         }
 
         // On PostgreSQL the record is one statement, and needs no transaction unless the channel adds statements; in
         // SQLite's single writer, where it is two, the unit's own savepoint keeps them together.
-        await writes.RunAsync(async work =>
+        if (!await writes.RunAsync(RecordAsync, oneStatement: !writes.OneWriter && !channel.RecordingRunsStatements(row, result), cancellationToken))
         {
-            await RecordAsync(work);
-            return true;
-        }, oneStatement: !writes.OneWriter && !channel.RecordingRunsStatements(row, result), cancellationToken);
+            logger.LogWarning("{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}, not recorded: the row's lease ran out, or the row is gone",
+                Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);
+            return;
+        }
+
         // Every delivery is a line at Debug; a retry or a give-up is worth an operator's eye.
         logger.Log(result.Outcome == DeliveryOutcome.Delivered ? LogLevel.Debug : LogLevel.Information,
             "{Outbox} {RowId} for request {RequestId}: {Outcome} {StatusCode}", Name, row.Id, row.AboutRequest, result.OutcomeName, result.StatusCode);

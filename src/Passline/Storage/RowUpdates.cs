@@ -25,10 +25,13 @@ public static class RowUpdates
         /// <summary>
         /// Updates the row of <paramref name="entry"/> by its key: the columns whose properties changed since it was
         /// attached, or every column with <paramref name="allColumns"/>; with <paramref name="inserted"/>, inserts that
-        /// row too, only if the update found its row. The row is no longer tracked afterwards. A failure is a
-        /// <see cref="DbUpdateException"/> wrapping the provider's, as from <c>SaveChanges</c>.
+        /// row too, only if the update found its row. With <paramref name="onlyIf"/>, the update finds the row only
+        /// while that property's column still holds that value (not null): an outbox row's lease, say. Returns whether
+        /// it found the row. The row is no longer tracked afterwards. A failure is a <see cref="DbUpdateException"/>
+        /// wrapping the provider's, as from <c>SaveChanges</c>.
         /// </summary>
-        public async Task UpdateAsync(EntityEntry entry, bool allColumns, object? inserted, CancellationToken cancellationToken)
+        public async Task<bool> UpdateAsync(
+            EntityEntry entry, bool allColumns, object? inserted, CancellationToken cancellationToken, (string Property, object Value)? onlyIf = null)
         {
             entry.DetectChanges();
             var table = StoreObjectIdentifier.Table(entry.Metadata.GetTableName()!, entry.Metadata.GetSchema());
@@ -44,8 +47,16 @@ public static class RowUpdates
                 parameters.Add(Parameter(factory, property.Metadata, name, property.CurrentValue));
             }
 
+            var where = $"{keyColumn} = @key";
+            if (onlyIf is (var condition, var value))
+            {
+                var property = entry.Metadata.FindProperty(condition)!;
+                where += $" AND \"{property.GetColumnName(table)}\" = @w";
+                parameters.Add(Parameter(factory, property, "w", value));
+            }
+
             entry.State = EntityState.Detached;
-            var sql = $"UPDATE \"{table.Name}\" SET {(sets.Count == 0 ? $"{keyColumn} = @key" : string.Join(", ", sets))} WHERE {keyColumn} = @key";
+            var sql = $"UPDATE \"{table.Name}\" SET {(sets.Count == 0 ? $"{keyColumn} = @key" : string.Join(", ", sets))} WHERE {where}";
             if (inserted is not null)
             {
                 // The new row only beside an update that found its row.
@@ -59,8 +70,9 @@ public static class RowUpdates
 
             try
             {
-                // Through EF Core's command pipeline (its logging and interceptors), not its query or save pipelines.
-                await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
+                // Through EF Core's command pipeline (its logging and interceptors), not its query or save pipelines. The
+                // count is the update's, or the insert's beside it (PostgreSQL) or with it (SQLite): none if no row was found.
+                return await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken) > 0;
             }
             catch (DbException e)
             {

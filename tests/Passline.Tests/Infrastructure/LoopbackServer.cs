@@ -25,6 +25,10 @@ public sealed class LoopbackServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentQueue<Answer> script = new();
     private readonly ConcurrentQueue<ReceivedRequest> received = new();
+    private readonly ConcurrentQueue<ReceivedRequest> abandoned = new();
+    private readonly Lock holding = new();
+    private int held;
+    private int mostHeld;
 
     private LoopbackServer(WebApplication app) => this.app = app;
 
@@ -34,6 +38,27 @@ public sealed class LoopbackServer : IAsyncDisposable
     public Func<ReceivedRequest, Answer> Respond { get; set; } = _ => new Answer(200);
 
     public IReadOnlyList<ReceivedRequest> Received => [.. received];
+
+    /// <summary>
+    /// When set, what a request waits for before it is answered (a slow party): a request is held until the task it
+    /// returns completes, or until its client gives up on it (<see cref="Abandoned"/>). Null or no task: answered at once.
+    /// </summary>
+    public Func<ReceivedRequest, Task?>? Hold { get; set; }
+
+    /// <summary>Held requests whose client gave up (a timeout, a cancellation) before they were answered.</summary>
+    public IReadOnlyList<ReceivedRequest> Abandoned => [.. abandoned];
+
+    /// <summary>The most requests held at the same moment: two means a second came while the first was still open.</summary>
+    public int MostHeldAtOnce
+    {
+        get
+        {
+            lock (holding)
+            {
+                return mostHeld;
+            }
+        }
+    }
 
     public static async Task<LoopbackServer> StartAsync(string url = "http://127.0.0.1:0")
     {
@@ -78,6 +103,11 @@ public sealed class LoopbackServer : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             await reader.ReadToEndAsync());
         received.Enqueue(request);
+        if (Hold?.Invoke(request) is { } hold && !await HeldAsync(hold, context.RequestAborted))
+        {
+            abandoned.Enqueue(request);
+            return;
+        }
 
         var answer = script.TryDequeue(out var scripted) ? scripted : Respond(request);
         context.Response.StatusCode = answer.Status;
@@ -88,6 +118,32 @@ public sealed class LoopbackServer : IAsyncDisposable
 
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(answer.Body);
+    }
+
+    /// <summary>Waits for <paramref name="hold"/>; false when the client gave up first.</summary>
+    private async Task<bool> HeldAsync(Task hold, CancellationToken aborted)
+    {
+        lock (holding)
+        {
+            mostHeld = Math.Max(mostHeld, ++held);
+        }
+
+        try
+        {
+            await hold.WaitAsync(aborted);
+            return true;
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return false;
+        }
+        finally
+        {
+            lock (holding)
+            {
+                held--;
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
