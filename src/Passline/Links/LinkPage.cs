@@ -139,11 +139,17 @@ public static class LinkPage
     /// the request ends, after <see cref="StreamLifetime"/>, when the browser leaves or when the server stops.
     /// </summary>
     public static async Task<IResult> Events(string uuid, string? lang, HttpContext context, IServiceScopeFactory scopes, RequestChanges changes, TimeProvider time,
-        IHostApplicationLifetime lifetime, OpenStreams streams, IStringLocalizer<Texts> texts)
+        IHostApplicationLifetime lifetime, OpenStreams streams, RateLimits limits, IStringLocalizer<Texts> texts)
     {
         if (!Guid.TryParse(uuid, out var id))
         {
             return ApiError.NotFound("Link request not found.");
+        }
+
+        // Opening a stream reads the request as a poll does, and counts as one.
+        if (await limits.CheckStatusAsync(context) is { } limited)
+        {
+            return limited;
         }
 
         // Held until the response ends. A browser's EventSource does not retry a 429; the page then polls the status.

@@ -161,6 +161,25 @@ public sealed class RateLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpeningLiveStatusStreamsCountsAgainstTheStatusLimit()
+    {
+        await using var app = App(("Passline:RateLimits:StatusPerIpPerMinute", "2"), ("Passline:RateLimits:StreamsPerIp", "100"));
+        var instance = await app.CreateInstanceAsync();
+        var link = await LinkFlow.GenerateAsync(instance);
+        var client = app.Client();
+        async Task<HttpStatusCode> OpenAndLeaveAsync()
+        {
+            using var stream = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
+            return stream.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await OpenAndLeaveAsync());
+        Assert.Equal(HttpStatusCode.OK, await OpenAndLeaveAsync());
+        Assert.Equal(HttpStatusCode.TooManyRequests, await OpenAndLeaveAsync());
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.GetAsync($"/l/{link.Uuid}/status")).StatusCode);
+    }
+
+    [Fact]
     public async Task InboundLimitAtZeroIsOff()
     {
         await using var app = App(("Passline:RateLimits:InboundPerChatPerMinute", "0"));
@@ -224,17 +243,20 @@ public sealed class RateLimitTests : IAsyncLifetime
 
         async Task<HttpResponseMessage> StreamAsync() =>
             await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
+        app.Time.Advance(TimeSpan.FromMinutes(1));
         using var first = await StreamAsync();
         using (var second = await StreamAsync())
         {
             Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
             using var third = await StreamAsync();
             Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+            Assert.Contains("Too many live-status streams open from this address.", await third.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        // A stream the browser left gives its place back.
+        // A stream the browser left gives its place back (each try in a minute of its own: opening counts as a poll).
         await Eventually.TrueAsync(async () =>
         {
+            app.Time.Advance(TimeSpan.FromMinutes(1));
             using var again = await StreamAsync();
             return again.StatusCode == HttpStatusCode.OK;
         }, "a stream's place given back");
