@@ -7,7 +7,7 @@ public sealed class ConfigurationException(string message) : Exception(message)
 {
     /// <summary>
     /// The message of a failure that is a configuration mistake, wherever it was wrapped: this exception, an options
-    /// validation, or a value the configuration binder could not convert ("Failed to convert configuration value at
+    /// validation, or a value the configuration binder could not convert ("Failed to convert configuration value 'abc' at
     /// 'Passline:RateLimits:PerChat' to type 'System.Int32'."). Null for anything else, which keeps its stack trace.
     /// </summary>
     public static string? MessageOf(Exception? e) => e switch
