@@ -169,7 +169,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         var client = app.Client();
         async Task<HttpStatusCode> OpenAndLeaveAsync()
         {
-            using var stream = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
+            using var stream = await OpenStreamAsync(client, link);
             return stream.StatusCode;
         }
 
@@ -241,8 +241,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         app.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/l/{link.Uuid}/status")).StatusCode);
 
-        async Task<HttpResponseMessage> StreamAsync() =>
-            await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
+        Task<HttpResponseMessage> StreamAsync() => OpenStreamAsync(client, link);
         app.Time.Advance(TimeSpan.FromMinutes(1));
         using var first = await StreamAsync();
         using (var second = await StreamAsync())
@@ -261,4 +260,8 @@ public sealed class RateLimitTests : IAsyncLifetime
             return again.StatusCode == HttpStatusCode.OK;
         }, "a stream's place given back");
     }
+
+    /// <summary>Opens the link page's live-status stream and returns once its headers arrive (the stream stays open).</summary>
+    private static Task<HttpResponseMessage> OpenStreamAsync(HttpClient client, LinkFlow.Created link) =>
+        client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/l/{link.Uuid}/events"), HttpCompletionOption.ResponseHeadersRead);
 }
