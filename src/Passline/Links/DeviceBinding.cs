@@ -12,25 +12,30 @@ namespace Passline.Links;
 /// </summary>
 public static class DeviceBinding
 {
-    public static string CookieName(Guid request) => $"passline-link-{request:N}";
+    /// <summary>
+    /// The binding cookie's name. Over HTTPS it has the <c>__Host-</c> prefix: a browser then takes it only from this
+    /// host, secure and for the whole site, so a sibling subdomain cannot plant one.
+    /// </summary>
+    public static string CookieName(Guid request, bool https) => https ? $"__Host-passline-link-{request:N}" : $"passline-link-{request:N}";
 
     /// <summary>The SHA-256 of this browser's binding cookie for <paramref name="request"/>, or null when it has none.</summary>
     public static byte[]? Read(HttpRequest http, Guid request) =>
-        http.Cookies.TryGetValue(CookieName(request), out var value) && IsWellFormed(value) ? Secrets.Hash(value) : null;
+        http.Cookies.TryGetValue(CookieName(request, http.IsHttps), out var value) && IsWellFormed(value) ? Secrets.Hash(value) : null;
 
     /// <summary>Whether this browser holds the binding of <paramref name="request"/>.</summary>
     public static bool Holds(HttpRequest http, OtpRequest request) =>
         request.DeviceBindingHash is { } bound && Read(http, request.Id) is { } mine && CryptographicOperations.FixedTimeEquals(bound, mine);
 
     /// <summary>
-    /// Gives this browser its binding cookie for <paramref name="request"/> (keeping the value it already has) and
-    /// returns the cookie's hash. The cookie lives until the request has expired and its redirect could be handed over.
+    /// Gives this browser a new binding cookie for <paramref name="request"/> and returns the cookie's hash. Always a
+    /// new value: a binding is issued once, to a request nobody holds yet, so a value the browser already sends was
+    /// not ours to trust (planted to share the binding). The cookie lives until the request has expired and its
+    /// redirect could be handed over.
     /// </summary>
     public static byte[] Issue(HttpContext context, OtpRequest request, DateTimeOffset now)
     {
-        var name = CookieName(request.Id);
-        var value = context.Request.Cookies.TryGetValue(name, out var existing) && IsWellFormed(existing) ? existing : Secrets.NewUrlToken();
-        context.Response.Cookies.Append(name, value, new CookieOptions
+        var value = Secrets.NewUrlToken();
+        context.Response.Cookies.Append(CookieName(request.Id, context.Request.IsHttps), value, new CookieOptions
         {
             HttpOnly = true,
             Secure = context.Request.IsHttps,

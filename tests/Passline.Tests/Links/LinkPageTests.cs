@@ -175,6 +175,26 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
         Assert.Equivalent(before, await RequestAsync(App, link.Uuid), strict: true);
     }
 
+    [Fact]
+    public async Task ABindingCookieTheBrowserAlreadySentIsNotTheBinding()
+    {
+        // A value planted before the first open (by a sibling subdomain, say) would be known to whoever planted it.
+        var (_, link, _) = await LinkAsync();
+        var planted = Secrets.NewUrlToken();
+        var jar = new CookieContainer();
+        jar.Add(App.BaseAddress, new Cookie($"passline-link-{link.Uuid:N}", planted));
+        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, CookieContainer = jar }) { BaseAddress = App.BaseAddress };
+        browser.DefaultRequestHeaders.UserAgent.ParseAdd(Windows);
+
+        var response = await browser.GetAsync(Path(link));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith($"passline-link-{link.Uuid:N}=", StringComparison.Ordinal));
+        var value = cookie.Split(';')[0].Split('=', 2)[1];
+        Assert.NotEqual(planted, value);
+        Assert.Equal(Secrets.Hash(value), (await RequestAsync(App, link.Uuid)).DeviceBindingHash);
+    }
+
     [Theory]
     [InlineData(Android, "Chrome on Android")]
     [InlineData("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0 Mobile/15E148 Safari/604.1", "Chrome on iPhone")]

@@ -39,13 +39,15 @@ public sealed class ProxyAndManagementTests : IAsyncLifetime
         var otherClient = await client.SendAsync(Page(UnknownPage, "198.51.100.2"));
         Assert.Equal(honoured ? HttpStatusCode.NotFound : HttpStatusCode.TooManyRequests, otherClient.StatusCode);
 
-        // The scheme the proxy was reached with: cookies are Secure behind an https proxy.
+        // The scheme the proxy was reached with: behind an https proxy the binding cookie is Secure, and a __Host- one,
+        // which no other host can set for this one.
         app.Time.Advance(TimeSpan.FromMinutes(1));
         var instance = await app.CreateInstanceAsync();
         var link = await LinkFlow.GenerateAsync(instance);
         var page = await client.SendAsync(Page($"/l/{link.Uuid}", "198.51.100.3"));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        var binding = Assert.Single(page.Headers.GetValues("Set-Cookie"), c => c.StartsWith($"passline-link-{link.Uuid:N}=", StringComparison.Ordinal));
+        var name = honoured ? $"__Host-passline-link-{link.Uuid:N}=" : $"passline-link-{link.Uuid:N}=";
+        var binding = Assert.Single(page.Headers.GetValues("Set-Cookie"), c => c.StartsWith(name, StringComparison.Ordinal));
         Assert.Equal(honoured, binding.Contains("secure", StringComparison.OrdinalIgnoreCase));
     }
 
