@@ -4,7 +4,7 @@ namespace Passline.Api;
 
 /// <summary>
 /// Whatever fails outside a handler — an unknown route, a wrong method, an exception — still answers with
-/// the SPEC 2.1 JSON shape, never an HTML page or a stack trace.
+/// the SPEC 2.1 JSON shape, never a stack trace; an exception in a page's endpoint answers with a page.
 /// </summary>
 public static class ApiErrorHandling
 {
@@ -14,7 +14,8 @@ public static class ApiErrorHandling
         {
             ExceptionHandler = context =>
             {
-                var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var failure = context.Features.Get<IExceptionHandlerFeature>();
+                var exception = failure?.Error;
 
                 // A read outside a unit of work (an API GET, a page) has no retry of its own: the client's next try must
                 // not meet the same broken connection.
@@ -23,6 +24,17 @@ public static class ApiErrorHandling
                     ? bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? ApiError.TooLarge(JsonBody.Limit(context.Request)) : ApiError.Status(bad.StatusCode, "The request could not be read.")
                     : Storage.DbErrors.IsTransient(exception) ? ApiError.Unavailable()
                     : ApiError.ServerError();
+                if (Pages.Page.IsPage(failure?.Endpoint))
+                {
+                    // A person in a browser: the same status, as a page with the pages' headers.
+                    if (error.RetryAfter is { } retryAfter)
+                    {
+                        context.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    }
+
+                    return Pages.Page.Failed(context, error.StatusCode).ExecuteAsync(context);
+                }
+
                 return error.ExecuteAsync(context);
             },
         });

@@ -33,7 +33,7 @@ public static class DemoApp
 
     public static IEndpointRouteBuilder MapDemo(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/demo").ExcludeFromDescription().AddEndpointFilter(RequireSimulator);
+        var group = app.MapGroup("/demo").ExcludeFromDescription().AddEndpointFilter(RequireSimulator).AsPage();
         group.MapGet("", Home).WithName("Demo").AnswerHead();
         group.MapPost("/login", Login).WithName("DemoLogin").DisableAntiforgery();
         // No HEAD: the way back redeems its one-time token.

@@ -32,7 +32,7 @@ public static class LinkPage
 
     public static IEndpointRouteBuilder MapLinkPage(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/l/{uuid}", [HttpMethods.Get, HttpMethods.Head], Show).WithName("LinkPage").ExcludeFromDescription();
+        app.MapMethods("/l/{uuid}", [HttpMethods.Get, HttpMethods.Head], Show).WithName("LinkPage").ExcludeFromDescription().AsPage();
         app.MapGet("/l/{uuid}/status", Status).WithName("LinkStatus").ExcludeFromDescription();
         app.MapGet("/l/{uuid}/events", Events).WithName("LinkEvents").ExcludeFromDescription();
         return app;

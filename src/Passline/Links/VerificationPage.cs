@@ -20,8 +20,8 @@ public static class VerificationPage
 {
     public static IEndpointRouteBuilder MapVerificationPage(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/v/{token}", [HttpMethods.Get, HttpMethods.Head], Show).WithName("VerificationPage").ExcludeFromDescription();
-        app.MapPost("/v/{token}", Submit).WithName("VerificationSubmit").ExcludeFromDescription().DisableAntiforgery();
+        app.MapMethods("/v/{token}", [HttpMethods.Get, HttpMethods.Head], Show).WithName("VerificationPage").ExcludeFromDescription().AsPage();
+        app.MapPost("/v/{token}", Submit).WithName("VerificationSubmit").ExcludeFromDescription().DisableAntiforgery().AsPage();
         return app;
     }
 

@@ -12,7 +12,7 @@ public static class Dashboard
 {
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/dashboard", Show).ExcludeFromDescription().AnswerHead();
+        app.MapGet("/dashboard", Show).ExcludeFromDescription().AnswerHead().AsPage();
         return app;
     }
 

@@ -24,6 +24,28 @@ public static class Page
     public static TBuilder AnswerHead<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
 
+    /// <summary>
+    /// Marks an endpoint as a page: what fails in it unexpectedly (a bug, the database out of reach) answers with a page
+    /// in the browser's language, with the pages' headers, instead of the API's JSON (<see cref="Api.ApiErrorHandling"/>).
+    /// </summary>
+    public static TBuilder AsPage<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(Marker.Instance);
+
+    /// <summary>Whether <paramref name="endpoint"/> is a page (<see cref="AsPage"/>).</summary>
+    public static bool IsPage(Endpoint? endpoint) => endpoint?.Metadata.GetMetadata<Marker>() is not null;
+
+    /// <summary>The page for a request a page's endpoint could not answer, with <paramref name="statusCode"/> (500, 503, ...).</summary>
+    public static IResult Failed(HttpContext context, int statusCode)
+    {
+        var texts = context.RequestServices.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<Texts>>();
+        var language = Languages.FromAcceptLanguage(context.Request) ?? Languages.Default;
+        return Render<MessagePage>(language, Languages.In(language, () => new
+        {
+            Heading = texts["That did not work"].Value,
+            Text = texts["Something went wrong on our side. Reload the page in a moment."].Value,
+        }), statusCode);
+    }
+
     /// <summary>The page for a client over the per-IP limit (SPEC 6), with <c>Retry-After</c>, in the browser's language.</summary>
     public static IResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
     {
@@ -80,6 +102,11 @@ public static class Page
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         context.Response.Headers.Location = location;
         return Results.StatusCode(statusCode);
+    }
+
+    private sealed class Marker
+    {
+        public static readonly Marker Instance = new();
     }
 
     /// <summary>

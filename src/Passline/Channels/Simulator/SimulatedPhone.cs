@@ -36,8 +36,8 @@ public static partial class SimulatedPhone
     public static IEndpointRouteBuilder MapSimulatedPhone(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/simulator/{instance}").ExcludeFromDescription();
-        group.MapGet("", Show).WithName("SimulatedPhone").AnswerHead();
-        group.MapPost("", Send).WithName("SimulatedPhoneSend").DisableAntiforgery();
+        group.MapGet("", Show).WithName("SimulatedPhone").AnswerHead().AsPage();
+        group.MapPost("", Send).WithName("SimulatedPhoneSend").DisableAntiforgery().AsPage();
         group.MapGet("/chat", Chat).WithName("SimulatedPhoneChat");
         return app;
     }
