@@ -47,6 +47,7 @@ try
     builder.AddDemo();
 
     var app = builder.Build();
+    ConfigurationException.ValidateSettings(app.Services);
 
     app.UseRequestHost();
     app.UseProxyHeaders();

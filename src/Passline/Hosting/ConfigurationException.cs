@@ -18,4 +18,10 @@ public sealed class ConfigurationException(string message) : Exception(message)
         AggregateException aggregate => aggregate.InnerExceptions.Select(MessageOf).FirstOrDefault(m => m is not null),
         _ => MessageOf(e.InnerException),
     };
+
+    /// <summary>
+    /// Reads every setting registered with <c>ValidateOnStart</c> now, before the host starts: a mistake then stops the
+    /// process with its message alone, where a starting host would first log it as a failure with its stack trace.
+    /// </summary>
+    public static void ValidateSettings(IServiceProvider services) => services.GetService<IStartupValidator>()?.Validate();
 }

@@ -112,7 +112,7 @@ public static class IdleTrimFeature
 {
     public static WebApplicationBuilder AddIdleTrim(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<IdleTrim.Options>().BindConfiguration(IdleTrim.Section);
+        builder.Services.AddOptions<IdleTrim.Options>().BindConfiguration(IdleTrim.Section).ValidateOnStart();
         builder.Services.AddHostedService<IdleTrim>();
         return builder;
     }

@@ -17,7 +17,7 @@ public static class ProxyHeaders
         var section = builder.Configuration.GetSection(Section);
         var proxies = List(section.GetSection("KnownProxies"));
         var networks = List(section.GetSection("KnownNetworks"));
-        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        builder.Services.AddOptions<ForwardedHeadersOptions>().ValidateOnStart().Configure(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
 

@@ -187,6 +187,7 @@ public sealed class CommandLineTests
     [InlineData("--Passline:RateLimits:PerChat=abc", "Failed to convert configuration value 'abc' at 'Passline:RateLimits:PerChat' to type 'System.Int32'.")]
     [InlineData("--Passline:Limits:RequestBodyBytes=10", "Passline:Limits: RequestBodyBytes and WebhookBodyBytes must be at least 1024.")]
     [InlineData("--Passline:PublicBaseUrl=login.example.com", "Passline:PublicBaseUrl: 'login.example.com' must be an absolute http or https URL")]
+    [InlineData("--Passline:Memory:TrimWhenIdle=sometimes", "Failed to convert configuration value 'sometimes' at 'Passline:Memory:TrimWhenIdle' to type 'System.Boolean'.")]
     public async Task ServeStopsOnAConfigurationMistakeWithItsMessage(string setting, string message)
     {
         await using var database = await TestDatabase.CreateAsync();
@@ -195,6 +196,7 @@ public sealed class CommandLineTests
 
         Assert.True(exitCode == 1, $"exit {exitCode}: {stderr}");
         Assert.Contains($"error: {message}", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
