@@ -25,8 +25,9 @@ public sealed partial class ReleaseBinaryTests
         try
         {
             var program = await UnpackAsync(archive, folder.FullName);
-            // The executable (runtime and assemblies inside), native SQLite, the settings, and the pages' static assets.
-            Assert.Equal(["appsettings.json", "libe_sqlite3.so", "passline", "passline.staticwebassets.endpoints.json", "wwwroot"],
+            // The executable (runtime and assemblies inside), native SQLite, the settings, the pages' static assets, and the
+            // systemd unit that runs it.
+            Assert.Equal(["appsettings.json", "libe_sqlite3.so", "passline", "passline.service", "passline.staticwebassets.endpoints.json", "wwwroot"],
                 Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(program)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
             var work = Directory.CreateDirectory(Path.Combine(folder.FullName, "work")).FullName;
