@@ -12,6 +12,10 @@ public static class ApiJson
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+
+        // "+20..." and "user's" as they are, not "\u002B20..." and "user\u0027s": the answers and callbacks are JSON
+        // read by programs and people, never pasted into an HTML page, which is what the default escaping guards.
+        options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new TimestampConverter());
         return options;

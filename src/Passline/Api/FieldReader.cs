@@ -6,7 +6,9 @@ namespace Passline.Api;
 /// <summary>
 /// Reads typed fields from a JSON request object and collects one validation message per
 /// offending field, keyed by its dotted path (<c>message.success</c>), for a 422 (SPEC 2.1).
-/// A JSON <c>null</c> counts as absent, so clients may send every optional field.
+/// A JSON <c>null</c> counts as absent, so clients may send every optional field; so does a string that is empty or only
+/// spaces, as Hypersender's Laravel server reads it (its default middleware trims strings and turns "" into null): a
+/// client that sends an unset setting as <c>""</c> gets the default there, and here.
 /// </summary>
 public sealed class FieldReader
 {
@@ -23,7 +25,7 @@ public sealed class FieldReader
     {
         foreach (var name in names)
         {
-            if (obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
+            if (obj.TryGetProperty(name, out var value) && !IsAbsent(value))
             {
                 return (value, name);
             }
@@ -32,9 +34,13 @@ public sealed class FieldReader
         return null;
     }
 
+    /// <summary>
+    /// An integer from <paramref name="min"/> to <paramref name="max"/>: a JSON number with no fraction (<c>1800</c>,
+    /// <c>1800.0</c>, <c>1.8e3</c>: what a client computing it as a float sends) or a string of digits.
+    /// </summary>
     public int? Integer(JsonElement obj, string name, string path, int min, int max)
     {
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!obj.TryGetProperty(name, out var value) || IsAbsent(value))
         {
             return null;
         }
@@ -42,7 +48,7 @@ public sealed class FieldReader
         long number = 0;
         var ok = value.ValueKind switch
         {
-            JsonValueKind.Number => value.TryGetInt64(out number),
+            JsonValueKind.Number => value.TryGetInt64(out number) || WholeNumber(value, out number),
             JsonValueKind.String => long.TryParse(TextOf(value), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number),
             _ => false,
         };
@@ -61,7 +67,7 @@ public sealed class FieldReader
     /// </summary>
     public string? String(JsonElement obj, string name, string path, int minLength, int maxLength, bool multiline = false)
     {
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!obj.TryGetProperty(name, out var value) || IsAbsent(value))
         {
             return null;
         }
@@ -100,7 +106,7 @@ public sealed class FieldReader
 
     public bool? Boolean(JsonElement obj, string name, string path)
     {
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (!obj.TryGetProperty(name, out var value) || IsAbsent(value))
         {
             return null;
         }
@@ -128,7 +134,7 @@ public sealed class FieldReader
     /// </summary>
     public JsonElement? Object(JsonElement obj, string name, string path)
     {
-        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null
+        if (!obj.TryGetProperty(name, out var value) || IsAbsent(value)
             || (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0))
         {
             return null;
@@ -141,6 +147,22 @@ public sealed class FieldReader
 
         Fail(path, $"The {path} must be an object.");
         return null;
+    }
+
+    /// <summary>Whether a field's value means "not given": <c>null</c>, or a string that is empty or only white space.</summary>
+    public static bool IsAbsent(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Null || (value.ValueKind == JsonValueKind.String && TextOf(value) is { } text && string.IsNullOrWhiteSpace(text));
+
+    private static bool WholeNumber(JsonElement value, out long number)
+    {
+        number = 0;
+        if (value.TryGetDouble(out var d) && Math.Abs(d) < 1e15 && d == Math.Floor(d))
+        {
+            number = (long)d;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

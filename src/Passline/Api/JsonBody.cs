@@ -97,7 +97,8 @@ public static class JsonBody
 
         try
         {
-            using var document = JsonDocument.Parse(bytes, ParseOptions);
+            // A byte order mark, which files saved by some editors start with, is allowed before JSON (RFC 8259, 8.1).
+            using var document = JsonDocument.Parse(bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0), ParseOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return (default, ApiError.BadRequest("The request body must be a JSON object."));

@@ -119,9 +119,9 @@ public static class CodeApi
         var code = FieldReader.Find(body, "code") is var (value, _)
             ? value.ValueKind == System.Text.Json.JsonValueKind.Number ? value.GetRawText() : fields.String(body, "code", "code", 1, 20)
             : null;
-        if (code is null && !fields.HasErrors)
+        if (code is null)
         {
-            fields.Fail("code", "The code field is required.");
+            fields.Fail("code", "The code field is required."); // unless the code's own error is there already
         }
 
         if (fields.HasErrors)

@@ -33,7 +33,7 @@ public sealed record GenerateLinkInput(
 
         string? chatId = null;
         // A PHP caller of Hypersender's SDK must pass a string: an empty one means "no binding".
-        if (FieldReader.Find(body, "chatId", "chat_id") is var (chatValue, chatField) && FieldReader.TextOf(chatValue) is not "")
+        if (FieldReader.Find(body, "chatId", "chat_id") is var (chatValue, chatField))
         {
             chatId = FieldReader.TextOf(chatValue) is { } text ? Requests.ChatId.Normalize(text) : null;
             if (chatId is null)

@@ -146,7 +146,9 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
     [InlineData("""{"chatId": "201063178738", "useNumber": "maybe"}""", "useNumber")]
     [InlineData("""{"chatId": "201063178738", "expires": 86401}""", "expires")]
     [InlineData("""{"chatId": "201063178738", "expires": 59}""", "expires")]
-    [InlineData("""{"chatId": "201063178738", "name": ""}""", "name")]
+    [InlineData("""{"chatId": ""}""", "chatId")]
+    [InlineData("""{"chatId": "201063178738", "name": 42}""", "name")]
+    [InlineData("""{"chatId": "201063178738", "expires": "1800.0"}""", "expires")]
     public async Task InvalidRequestCodeNamesTheField(string body, string field)
     {
         var (instance, _) = await ClientAsync();
@@ -154,6 +156,37 @@ public sealed class CodeTests(AppFixture fixture) : IClassFixture<AppFixture>
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Equal([field], json["errors"]!.AsObject().Select(e => e.Key));
+    }
+
+    [Theory]
+    [InlineData("""{}""", new[] { "chatId", "code" })]
+    [InlineData("""{"chatId": "abc", "code": {"x": 1}}""", new[] { "chatId", "code" })]
+    [InlineData("""{"chatId": "201063178738"}""", new[] { "code" })]
+    public async Task InvalidValidateCodeNamesEveryField(string body, string[] fields)
+    {
+        var (instance, _) = await ClientAsync();
+        var (response, json) = await instance.Client().PostJsonAsync(instance.Api("validate-code"), body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal(fields, json["errors"]!.AsObject().Select(e => e.Key).Order());
+    }
+
+    [Fact]
+    public async Task WholeNumbersWrittenAsFloatsAndEmptyStringsAreReadAsAClientMeansThem()
+    {
+        // 1800.0 from a client that computes seconds as a float; "" from one that sends an unset setting.
+        var (instance, _) = await ClientAsync();
+        var (response, json) = await instance.Client().PostJsonAsync(instance.Api("request-code"),
+            """{"chatId": "201063178738", "expires": 1.2e3, "length": 8.0, "name": "", "useLetter": " "}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var data = json["data"]!;
+        Assert.Matches("^[0-9]{8}$", data["code"]!.GetValue<string>());
+        Assert.Equal(TimeSpan.FromSeconds(1200),
+            DateTimeOffset.Parse(data["expires_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)
+            - DateTimeOffset.Parse(data["created_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        var stored = await App.WithDbAsync(db => db.OtpRequests.SingleAsync(r => r.Id == Guid.Parse(data["uuid"]!.GetValue<string>())));
+        Assert.Equal("Acme", stored.Name); // the instance's
     }
 
     [Fact]
