@@ -23,8 +23,11 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
     public IReadOnlyDictionary<string, string[]>? Errors { get; }
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The <c>WWW-Authenticate</c> challenge of a 401 (RFC 9110, 11.6.1): how to authenticate.</summary>
+    public string? Challenge { get; init; }
+
     public static ApiError BadRequest(string message) => new(StatusCodes.Status400BadRequest, message, null);
-    public static ApiError Unauthenticated() => new(StatusCodes.Status401Unauthorized, "Unauthenticated.", null);
+    public static ApiError Unauthenticated() => new(StatusCodes.Status401Unauthorized, "Unauthenticated.", null) { Challenge = "Bearer" };
     public static ApiError Forbidden(string message) => new(StatusCodes.Status403Forbidden, message, null);
     public static ApiError NotFound(string message) => new(StatusCodes.Status404NotFound, message, null);
     public static ApiError Conflict(string message) => new(StatusCodes.Status409Conflict, message, null);
@@ -61,6 +64,11 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
         if (RetryAfter is { } retryAfter)
         {
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (Challenge is not null)
+        {
+            response.Headers.WWWAuthenticate = Challenge;
         }
 
         return response.WriteAsJsonAsync(new ErrorBody(false, Message, Errors), ApiJson.Options);

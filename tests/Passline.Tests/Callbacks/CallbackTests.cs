@@ -86,6 +86,7 @@ public sealed class CallbackTests : IAsyncLifetime
         Assert.Equal("+201063178738", body["phone"]!.GetValue<string>());
         Assert.Equal("link", body["otp_type"]!.GetValue<string>());
         Assert.Null(body["reason"]);
+        Assert.Contains("\"phone\":\"+201063178738\"", callback.Body, StringComparison.Ordinal); // as written, not "\u002B2010..."
 
         var client = new PasslineClient(app.Client(), instance.Id, instance.Token);
         await Eventually.TrueAsync(async () => (await client.GetRequestAsync(link.Uuid)).Callback?.Status == "delivered", "the delivery to be recorded");

@@ -35,6 +35,7 @@ public sealed class AuthenticationTests(AppFixture fixture) : IClassFixture<AppF
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.False(body["success"]!.GetValue<bool>());
         Assert.Equal("Unauthenticated.", body["message"]!.GetValue<string>());
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme); // how to authenticate (RFC 9110)
         Assert.Equal(0, await App.WithDbAsync(db => db.OtpRequests.CountAsync(r => r.InstanceId == instance.Id)));
     }
 
