@@ -113,7 +113,7 @@ public sealed class LanguageTests(AppFixture fixture) : IClassFixture<AppFixture
     [InlineData("xx")]
     [InlineData("zh-CN")]
     [InlineData("english")]
-    [InlineData("")]
+    [InlineData("-")]
     public async Task AnUnsupportedLanguageIsRefusedNamingTheField(string language)
     {
         var instance = await App.CreateInstanceAsync();
