@@ -323,6 +323,85 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         Assert.Equal(("read", "text"), (message["status"]!.GetValue<string>(), message["kind"]!.GetValue<string>()));
     }
 
+    /// <summary>
+    /// GOWS and WEBJS answer <c>sendText</c> with an id built from the chat asked for, <c>true_&lt;phone&gt;@c.us_&lt;id&gt;</c>,
+    /// but ack the message with the chat whatsmeow (or WhatsApp Web) sent it to, which may be the user's <c>@lid</c>. The
+    /// message's own id is what both share: an ERROR ack ends a code that never arrived.
+    /// </summary>
+    [Theory]
+    [InlineData("GOWS")]
+    [InlineData("WEBJS")]
+    public async Task ErrorAckNamingTheLidChatEndsACodeSentToThePhoneUndeliverable(string engine)
+    {
+        const string sentId = "true_201063178711@c.us_3EB0000004";
+        waha.Then(new Answer(201, engine == "GOWS"
+            ? new JsonObject { ["id"] = sentId }.ToJsonString()
+            : new JsonObject
+            {
+                ["id"] = new JsonObject { ["fromMe"] = true, ["remote"] = "201063178711@c.us", ["id"] = "3EB0000004", ["_serialized"] = sentId },
+                ["body"] = "...",
+                ["type"] = "chat",
+                ["ack"] = 0,
+            }.ToJsonString()));
+        var instance = await InstanceAsync();
+        var (response, created) = await instance.Client().PostJsonAsync(instance.Api("request-code"),
+            new JsonObject { ["chatId"] = "201063178711", ["callback"] = new JsonObject { ["failed"] = new Uri(receiver.BaseAddress, "/failed").ToString() } }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var uuid = Guid.Parse(created["data"]!["uuid"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await RequestAsync(app, uuid)).Status == OtpStatus.Sent, "the code accepted by WAHA");
+
+        var ack = new JsonObject
+        {
+            ["id"] = $"evt_{Guid.NewGuid():N}",
+            ["timestamp"] = 1764085210000,
+            ["event"] = "message.ack",
+            ["session"] = "default",
+            ["engine"] = engine,
+            ["payload"] = new JsonObject
+            {
+                ["id"] = "true_99887766554433@lid_3EB0000004",
+                ["from"] = "99887766554433@lid",
+                ["fromMe"] = true,
+                ["ack"] = -1,
+                ["ackName"] = "ERROR",
+            },
+        };
+        Assert.Equal("status", await SendAsync(instance, ack.ToJsonString()));
+
+        var (_, details) = await GetDetailsAsync(instance, uuid);
+        Assert.Equal(("failed", "undeliverable"), (details["status"]!.GetValue<string>(), details["failed_reason"]!.GetValue<string>()));
+        var message = Assert.Single(details["messages"]!.AsArray())!;
+        Assert.Equal(("failed", "WAHA ack ERROR"), (message["status"]!.GetValue<string>(), message["error"]!.GetValue<string>()));
+        var callback = JsonNode.Parse(Assert.Single(await receiver.WaitForAsync()).Body)!;
+        Assert.Equal(("failed", "undeliverable"), (callback["status"]!.GetValue<string>(), callback["reason"]!.GetValue<string>()));
+    }
+
+    /// <summary>A message stored with WAHA's whole id (as Passline stored GOWS and WEBJS sends before) is still found by its acks.</summary>
+    [Fact]
+    public async Task AckFindsAMessageStoredWithTheWholeSerializedId()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        await SendAsync(instance, WahaMessage(Message(link.Code)));
+        await Eventually.TrueAsync(async () => (await app.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.RequestId == link.Uuid))).Status == OutboundStatuses.Sent,
+            "the reply sent");
+        const string wholeId = "true_201063178738@c.us_3EB0C0FFEE";
+        await app.WithDbAsync(db => db.OutboundMessages.Where(m => m.RequestId == link.Uuid)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProviderMessageId, wholeId)));
+
+        var ack = new JsonObject
+        {
+            ["event"] = "message.ack",
+            ["session"] = "default",
+            ["engine"] = "GOWS",
+            ["payload"] = new JsonObject { ["id"] = wholeId, ["from"] = "201063178738@c.us", ["fromMe"] = true, ["ack"] = 2, ["ackName"] = "DEVICE" },
+        };
+        Assert.Equal("status", await SendAsync(instance, ack.ToJsonString()));
+
+        var (_, details) = await GetDetailsAsync(instance, link.Uuid);
+        Assert.Equal("delivered", Assert.Single(details["messages"]!.AsArray())!["status"]!.GetValue<string>());
+    }
+
     private static async Task<(HttpResponseMessage, JsonObject)> GetDetailsAsync(TestInstance instance, Guid uuid)
     {
         var response = await instance.Client().GetAsync(instance.Api($"requests/{uuid}"));

@@ -72,8 +72,10 @@ public static class WahaChannel
     }
 
     /// <summary>
-    /// WAHA answers with the sent message as its engine has it: WEBJS <c>{"id": {"_serialized": "true_..._..."}}</c>,
-    /// GOWS <c>{"id": "..."}</c>, NOWEB (Baileys) <c>{"key": {"id": "..."}}</c>.
+    /// The sent message's own id (<see cref="DeliveryReports.KeyId"/>). WAHA answers with the message as its engine has
+    /// it: WEBJS <c>{"id": {"_serialized": "true_&lt;chat&gt;_&lt;id&gt;"}}</c>, GOWS <c>{"id": "true_&lt;chat&gt;_&lt;id&gt;"}</c>,
+    /// NOWEB (Baileys) <c>{"key": {"id": "&lt;id&gt;"}}</c>. The chat there is the one asked for, and its acks may name
+    /// another (the user's <c>@lid</c>), so only the id is kept.
     /// </summary>
     private static async Task<string?> MessageIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
@@ -81,9 +83,10 @@ public static class WahaChannel
         {
             using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
             var root = json.RootElement;
-            return ProviderJson.Text(ProviderJson.Property(root, "key"), "id")
+            var id = ProviderJson.Text(ProviderJson.Property(root, "key"), "id")
                 ?? ProviderJson.Text(root, "id")
                 ?? ProviderJson.Text(ProviderJson.Property(root, "id"), "_serialized");
+            return id is null ? null : DeliveryReports.KeyId(id);
         }
         catch (JsonException)
         {
