@@ -141,6 +141,54 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         return json.ToJsonString();
     }
 
+    /// <summary>
+    /// A WAHA <c>message</c> event from a phone-number sender (<c>addressingMode: "pn"</c>) whose engine names the
+    /// sender's <c>@lid</c> beside it, as WAHA's <c>jidsFromKey</c> reads it: NOWEB (Baileys) <c>key.remoteJidAlt</c>,
+    /// GOWS (whatsmeow) <c>Info.SenderAlt</c>, here of a linked device (<c>:3</c>).
+    /// </summary>
+    private static string PhoneMessageWithLid(string engine, string text)
+    {
+        const string from = "201063178738@c.us";
+        var json = JsonNode.Parse(WahaMessage(text, from: from))!.AsObject();
+        json["engine"] = engine;
+        var payload = json["payload"]!.AsObject();
+        var keyId = payload["id"]!.GetValue<string>().Split('_')[^1];
+        payload["_data"] = engine switch
+        {
+            "NOWEB" => new JsonObject
+            {
+                ["key"] = new JsonObject
+                {
+                    ["remoteJid"] = "201063178738@s.whatsapp.net",
+                    ["remoteJidAlt"] = Lid,
+                    ["addressingMode"] = "pn",
+                    ["fromMe"] = false,
+                    ["id"] = keyId,
+                },
+                ["messageTimestamp"] = 1764085200,
+                ["pushName"] = "Sheena",
+                ["message"] = new JsonObject { ["conversation"] = text },
+            },
+            _ => new JsonObject
+            {
+                ["Info"] = new JsonObject
+                {
+                    ["Chat"] = "201063178738@s.whatsapp.net",
+                    ["Sender"] = "201063178738:3@s.whatsapp.net",
+                    ["SenderAlt"] = Lid.Replace("@lid", ":3@lid", StringComparison.Ordinal),
+                    ["AddressingMode"] = "pn",
+                    ["IsFromMe"] = false,
+                    ["IsGroup"] = false,
+                    ["ID"] = keyId,
+                    ["PushName"] = "Sheena",
+                    ["Timestamp"] = "2025-11-25T15:40:00Z",
+                },
+                ["Message"] = new JsonObject { ["conversation"] = text },
+            },
+        };
+        return json.ToJsonString();
+    }
+
     private async Task<string> SendAsync(TestInstance instance, string body)
     {
         var response = await app.Client().SendAsync(SignedWaha(instance.Id, body, WahaHmac));
@@ -180,6 +228,36 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         Assert.Equal((Lid, Phone, Lid), (identity.ChatId, identity.Phone, identity.UserId));
         var known = await app.WithDbAsync(db => db.KnownIdentities.SingleAsync(k => k.InstanceId == instance.Id));
         Assert.Equal((Lid, Phone), (known.UserId, known.Phone));
+    }
+
+    /// <summary>
+    /// A phone-number sender whose engine names its <c>@lid</c> beside it: the request reports that <c>user_id</c>, and the
+    /// pair is remembered, so that a later message from the <c>@lid</c> alone, which WAHA cannot resolve, is that phone's.
+    /// </summary>
+    [Theory]
+    [InlineData("NOWEB")]
+    [InlineData("GOWS")]
+    public async Task LidBesideAPhoneSenderIsItsUserIdAndALaterMessageFromTheLidAloneResolvesToThePhone(string engine)
+    {
+        var instance = await InstanceAsync();
+        lids[Lid] = null;
+        var first = await GenerateAsync(instance, """{"chatId": "+20 106 317 8738"}""");
+
+        Assert.Equal("matched", await SendAsync(instance, PhoneMessageWithLid(engine, Message(first.Code))));
+
+        var stored = await RequestAsync(app, first.Uuid);
+        Assert.Equal(("201063178738@c.us", Phone, Lid), (stored.ChatId, stored.Phone, stored.UserId));
+        var reply = Assert.Single(await waha.WaitForAsync(where: r => r.Path == "/api/sendText"));
+        Assert.Equal("201063178738@c.us", JsonNode.Parse(reply.Body)!["chatId"]!.GetValue<string>());
+        var known = await app.WithDbAsync(db => db.KnownIdentities.SingleAsync(k => k.InstanceId == instance.Id));
+        Assert.Equal((Lid, Phone), (known.UserId, known.Phone));
+
+        // The same user writes from the @lid, with no phone in the payload (WEBJS) and none in WAHA's lids API.
+        var second = await GenerateAsync(instance, """{"chatId": "201063178738"}""");
+        Assert.Equal("matched", await SendAsync(instance, LidMessage("WEBJS", Message(second.Code))));
+        Assert.Empty(Lookups);
+        var resolved = await RequestAsync(app, second.Uuid);
+        Assert.Equal((Lid, Phone, Lid), (resolved.ChatId, resolved.Phone, resolved.UserId));
     }
 
     /// <summary>A linked device's messages may name the sender with the device (<c>number:device@c.us</c>).</summary>
