@@ -33,7 +33,8 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
             return 0;
         }
 
-        // WAHA names a sent message true_<chat>_<id> in its events; NOWEB's send answer gave only <id>.
+        // WAHA names a sent message true_<chat>_<id> in its events, with the chat it was delivered to, which may differ
+        // from the one its send answer named; Passline stores <id> (rows stored before kept the whole id).
         // Read without EF Core's query pipeline (RowReads): every status a provider sends runs it, three or more a message.
         var ids = reports.Select(r => r.ProviderMessageId).Concat(reports.Select(r => KeyId(r.ProviderMessageId))).Distinct().ToList();
         List<DbParameter> parameters = [db.Parameter<OutboundMessage>(nameof(OutboundMessage.InstanceId), "instance", instance.Id)];
@@ -70,6 +71,11 @@ public sealed class DeliveryReports(PasslineDb db, RequestWork requests, Monitor
         return applied;
     }
 
-    private static string KeyId(string providerMessageId) =>
+    /// <summary>
+    /// The message's own id in WAHA's serialized form <c>true_&lt;chat&gt;_&lt;id&gt;</c> (a group's with a fourth part,
+    /// the participant); any other id as it is. The chat part is no key: GOWS answers a send with the chat asked for and
+    /// acks it with the chat WhatsApp delivered to (an <c>@lid</c> for a phone number).
+    /// </summary>
+    public static string KeyId(string providerMessageId) =>
         providerMessageId.Split('_') is { Length: >= 3 } parts ? parts[2] : providerMessageId;
 }

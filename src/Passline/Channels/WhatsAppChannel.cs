@@ -12,7 +12,7 @@ namespace Passline.Channels;
 /// <summary>
 /// The WhatsApp outbox's channel (SPEC 5): sends one message through its instance's provider. Messages are retried for
 /// an hour (a login message later than that is worthless), as <c>Retry-After</c> says when the provider sends one;
-/// a provider's 4xx other than 408 and 429 is permanent.
+/// a provider's 4xx other than 408 and 429 is permanent, but for WAHA's 422 while its session is not WORKING.
 /// </summary>
 public sealed class WhatsAppChannel(
     IHttpClientFactory httpClients, TimeProvider time, RequestWork requests, InstanceCache instances, PasslineMetrics metrics, Simulator.SimulatorMailbox simulated) : IOutboxChannel<OutboundMessage>

@@ -42,9 +42,16 @@ public static class Delivery
 
         var error = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
         return status is 408 or 429 or >= 500
-            ? new(DeliveryOutcome.Retry, status, error, RetryAfter(response, now))
+            ? Transient(response, now, error)
             : new(DeliveryOutcome.GiveUp, status, error);
     }
+
+    /// <summary>
+    /// A refusal worth another try, as a 5xx is: for one that a provider's own answer marks as passing (WAHA's session
+    /// not ready), with <paramref name="error"/> saying so.
+    /// </summary>
+    public static DeliveryResult Transient(HttpResponseMessage response, DateTimeOffset now, string error) =>
+        new(DeliveryOutcome.Retry, (int)response.StatusCode, error, RetryAfter(response, now));
 
     /// <summary>No answer in time: worth another try.</summary>
     public static readonly DeliveryResult TimedOut = new(DeliveryOutcome.Retry, null, "timed out");

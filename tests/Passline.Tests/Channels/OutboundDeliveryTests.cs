@@ -114,6 +114,47 @@ public sealed class OutboundDeliveryTests : IAsyncLifetime
         Assert.Single(waha.Received);
     }
 
+    /// <summary>
+    /// While its session is not WORKING (reconnecting, starting), WAHA waits 5 s for it and then refuses with a 422 of
+    /// its own shape (<c>SessionManager.waitUntilStatus</c>): the session will be back, so the message waits for it.
+    /// </summary>
+    [Fact]
+    public async Task WahaSessionNotReadyIsRetriedUntilTheSessionWorks()
+    {
+        waha.Then(new Answer(422, """
+            {"error": "Session status is not as expected. Try again later or restart the session", "session": "default", "status": "STARTING", "expected": ["WORKING"]}
+            """));
+        var instance = await WahaInstanceAsync(app);
+        var link = await SendCodeAsync(app, instance);
+
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Attempts == 1, "the first attempt to be recorded");
+        var waiting = await MessageAsync(link.Uuid);
+        Assert.Equal(("pending", "HTTP 422 session STARTING, not WORKING"), (waiting.Status, waiting.LastError));
+        var refused = Assert.Single(await AttemptsAsync(waiting.Id));
+        Assert.Equal((422, "retry", "HTTP 422 session STARTING, not WORKING"), (refused.StatusCode, refused.Outcome, refused.Error));
+
+        await app.AdvanceUntilAsync(() => waha.Received.Count >= 2, TimeSpan.FromSeconds(1), "the retry");
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "sent", "the message to be sent");
+        Assert.Equal([422, 201], (await AttemptsAsync(waiting.Id)).Select(a => a.StatusCode));
+    }
+
+    /// <summary>Any other 422 (here NestJS's shape for WAHA's other refusals) is the request's fault, and permanent.</summary>
+    [Fact]
+    public async Task AnotherWaha422IsGivenUp()
+    {
+        waha.Then(new Answer(422, """{"message": "Chat not found", "error": "Unprocessable Entity", "statusCode": 422}"""));
+        var instance = await WahaInstanceAsync(app);
+        var link = await SendCodeAsync(app, instance);
+
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "failed", "giving up");
+
+        var message = await MessageAsync(link.Uuid);
+        Assert.Equal("HTTP 422 Unprocessable Entity", message.LastError);
+        Assert.Equal("gave_up", Assert.Single(await AttemptsAsync(message.Id)).Outcome);
+        app.Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Single(waha.Received);
+    }
+
     [Fact]
     public async Task RetryAfterIsHonoured()
     {

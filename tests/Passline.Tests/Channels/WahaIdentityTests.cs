@@ -141,6 +141,54 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         return json.ToJsonString();
     }
 
+    /// <summary>
+    /// A WAHA <c>message</c> event from a phone-number sender (<c>addressingMode: "pn"</c>) whose engine names the
+    /// sender's <c>@lid</c> beside it, as WAHA's <c>jidsFromKey</c> reads it: NOWEB (Baileys) <c>key.remoteJidAlt</c>,
+    /// GOWS (whatsmeow) <c>Info.SenderAlt</c>, here of a linked device (<c>:3</c>).
+    /// </summary>
+    private static string PhoneMessageWithLid(string engine, string text)
+    {
+        const string from = "201063178738@c.us";
+        var json = JsonNode.Parse(WahaMessage(text, from: from))!.AsObject();
+        json["engine"] = engine;
+        var payload = json["payload"]!.AsObject();
+        var keyId = payload["id"]!.GetValue<string>().Split('_')[^1];
+        payload["_data"] = engine switch
+        {
+            "NOWEB" => new JsonObject
+            {
+                ["key"] = new JsonObject
+                {
+                    ["remoteJid"] = "201063178738@s.whatsapp.net",
+                    ["remoteJidAlt"] = Lid,
+                    ["addressingMode"] = "pn",
+                    ["fromMe"] = false,
+                    ["id"] = keyId,
+                },
+                ["messageTimestamp"] = 1764085200,
+                ["pushName"] = "Sheena",
+                ["message"] = new JsonObject { ["conversation"] = text },
+            },
+            _ => new JsonObject
+            {
+                ["Info"] = new JsonObject
+                {
+                    ["Chat"] = "201063178738@s.whatsapp.net",
+                    ["Sender"] = "201063178738:3@s.whatsapp.net",
+                    ["SenderAlt"] = Lid.Replace("@lid", ":3@lid", StringComparison.Ordinal),
+                    ["AddressingMode"] = "pn",
+                    ["IsFromMe"] = false,
+                    ["IsGroup"] = false,
+                    ["ID"] = keyId,
+                    ["PushName"] = "Sheena",
+                    ["Timestamp"] = "2025-11-25T15:40:00Z",
+                },
+                ["Message"] = new JsonObject { ["conversation"] = text },
+            },
+        };
+        return json.ToJsonString();
+    }
+
     private async Task<string> SendAsync(TestInstance instance, string body)
     {
         var response = await app.Client().SendAsync(SignedWaha(instance.Id, body, WahaHmac));
@@ -180,6 +228,36 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         Assert.Equal((Lid, Phone, Lid), (identity.ChatId, identity.Phone, identity.UserId));
         var known = await app.WithDbAsync(db => db.KnownIdentities.SingleAsync(k => k.InstanceId == instance.Id));
         Assert.Equal((Lid, Phone), (known.UserId, known.Phone));
+    }
+
+    /// <summary>
+    /// A phone-number sender whose engine names its <c>@lid</c> beside it: the request reports that <c>user_id</c>, and the
+    /// pair is remembered, so that a later message from the <c>@lid</c> alone, which WAHA cannot resolve, is that phone's.
+    /// </summary>
+    [Theory]
+    [InlineData("NOWEB")]
+    [InlineData("GOWS")]
+    public async Task LidBesideAPhoneSenderIsItsUserIdAndALaterMessageFromTheLidAloneResolvesToThePhone(string engine)
+    {
+        var instance = await InstanceAsync();
+        lids[Lid] = null;
+        var first = await GenerateAsync(instance, """{"chatId": "+20 106 317 8738"}""");
+
+        Assert.Equal("matched", await SendAsync(instance, PhoneMessageWithLid(engine, Message(first.Code))));
+
+        var stored = await RequestAsync(app, first.Uuid);
+        Assert.Equal(("201063178738@c.us", Phone, Lid), (stored.ChatId, stored.Phone, stored.UserId));
+        var reply = Assert.Single(await waha.WaitForAsync(where: r => r.Path == "/api/sendText"));
+        Assert.Equal("201063178738@c.us", JsonNode.Parse(reply.Body)!["chatId"]!.GetValue<string>());
+        var known = await app.WithDbAsync(db => db.KnownIdentities.SingleAsync(k => k.InstanceId == instance.Id));
+        Assert.Equal((Lid, Phone), (known.UserId, known.Phone));
+
+        // The same user writes from the @lid, with no phone in the payload (WEBJS) and none in WAHA's lids API.
+        var second = await GenerateAsync(instance, """{"chatId": "201063178738"}""");
+        Assert.Equal("matched", await SendAsync(instance, LidMessage("WEBJS", Message(second.Code))));
+        Assert.Empty(Lookups);
+        var resolved = await RequestAsync(app, second.Uuid);
+        Assert.Equal((Lid, Phone, Lid), (resolved.ChatId, resolved.Phone, resolved.UserId));
     }
 
     /// <summary>A linked device's messages may name the sender with the device (<c>number:device@c.us</c>).</summary>
@@ -321,6 +399,85 @@ public sealed class WahaIdentityTests : IAsyncLifetime
         var (_, details) = await GetDetailsAsync(instance, link.Uuid);
         var message = Assert.Single(details["messages"]!.AsArray())!;
         Assert.Equal(("read", "text"), (message["status"]!.GetValue<string>(), message["kind"]!.GetValue<string>()));
+    }
+
+    /// <summary>
+    /// GOWS and WEBJS answer <c>sendText</c> with an id built from the chat asked for, <c>true_&lt;phone&gt;@c.us_&lt;id&gt;</c>,
+    /// but ack the message with the chat whatsmeow (or WhatsApp Web) sent it to, which may be the user's <c>@lid</c>. The
+    /// message's own id is what both share: an ERROR ack ends a code that never arrived.
+    /// </summary>
+    [Theory]
+    [InlineData("GOWS")]
+    [InlineData("WEBJS")]
+    public async Task ErrorAckNamingTheLidChatEndsACodeSentToThePhoneUndeliverable(string engine)
+    {
+        const string sentId = "true_201063178711@c.us_3EB0000004";
+        waha.Then(new Answer(201, engine == "GOWS"
+            ? new JsonObject { ["id"] = sentId }.ToJsonString()
+            : new JsonObject
+            {
+                ["id"] = new JsonObject { ["fromMe"] = true, ["remote"] = "201063178711@c.us", ["id"] = "3EB0000004", ["_serialized"] = sentId },
+                ["body"] = "...",
+                ["type"] = "chat",
+                ["ack"] = 0,
+            }.ToJsonString()));
+        var instance = await InstanceAsync();
+        var (response, created) = await instance.Client().PostJsonAsync(instance.Api("request-code"),
+            new JsonObject { ["chatId"] = "201063178711", ["callback"] = new JsonObject { ["failed"] = new Uri(receiver.BaseAddress, "/failed").ToString() } }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var uuid = Guid.Parse(created["data"]!["uuid"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await RequestAsync(app, uuid)).Status == OtpStatus.Sent, "the code accepted by WAHA");
+
+        var ack = new JsonObject
+        {
+            ["id"] = $"evt_{Guid.NewGuid():N}",
+            ["timestamp"] = 1764085210000,
+            ["event"] = "message.ack",
+            ["session"] = "default",
+            ["engine"] = engine,
+            ["payload"] = new JsonObject
+            {
+                ["id"] = "true_99887766554433@lid_3EB0000004",
+                ["from"] = "99887766554433@lid",
+                ["fromMe"] = true,
+                ["ack"] = -1,
+                ["ackName"] = "ERROR",
+            },
+        };
+        Assert.Equal("status", await SendAsync(instance, ack.ToJsonString()));
+
+        var (_, details) = await GetDetailsAsync(instance, uuid);
+        Assert.Equal(("failed", "undeliverable"), (details["status"]!.GetValue<string>(), details["failed_reason"]!.GetValue<string>()));
+        var message = Assert.Single(details["messages"]!.AsArray())!;
+        Assert.Equal(("failed", "WAHA ack ERROR"), (message["status"]!.GetValue<string>(), message["error"]!.GetValue<string>()));
+        var callback = JsonNode.Parse(Assert.Single(await receiver.WaitForAsync()).Body)!;
+        Assert.Equal(("failed", "undeliverable"), (callback["status"]!.GetValue<string>(), callback["reason"]!.GetValue<string>()));
+    }
+
+    /// <summary>A message stored with WAHA's whole id (as Passline stored GOWS and WEBJS sends before) is still found by its acks.</summary>
+    [Fact]
+    public async Task AckFindsAMessageStoredWithTheWholeSerializedId()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        await SendAsync(instance, WahaMessage(Message(link.Code)));
+        await Eventually.TrueAsync(async () => (await app.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.RequestId == link.Uuid))).Status == OutboundStatuses.Sent,
+            "the reply sent");
+        const string wholeId = "true_201063178738@c.us_3EB0C0FFEE";
+        await app.WithDbAsync(db => db.OutboundMessages.Where(m => m.RequestId == link.Uuid)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ProviderMessageId, wholeId)));
+
+        var ack = new JsonObject
+        {
+            ["event"] = "message.ack",
+            ["session"] = "default",
+            ["engine"] = "GOWS",
+            ["payload"] = new JsonObject { ["id"] = wholeId, ["from"] = "201063178738@c.us", ["fromMe"] = true, ["ack"] = 2, ["ackName"] = "DEVICE" },
+        };
+        Assert.Equal("status", await SendAsync(instance, ack.ToJsonString()));
+
+        var (_, details) = await GetDetailsAsync(instance, link.Uuid);
+        Assert.Equal("delivered", Assert.Single(details["messages"]!.AsArray())!["status"]!.GetValue<string>());
     }
 
     private static async Task<(HttpResponseMessage, JsonObject)> GetDetailsAsync(TestInstance instance, Guid uuid)

@@ -15,13 +15,16 @@ public sealed class WahaIdentities(IHttpClientFactory httpClients, IdentityBook 
 {
     public static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(3);
 
-    /// <summary>The phone of <paramref name="lid"/>, remembering <paramref name="phoneInPayload"/> when the message carried it.</summary>
-    public async Task<string?> ResolveAsync(Instance instance, string lid, string? phoneInPayload, CancellationToken cancellationToken)
+    /// <summary>
+    /// The phone of <paramref name="lid"/>, remembering <paramref name="phoneInMessage"/> when the message carried it (the
+    /// phone beside an <c>@lid</c> sender, or a phone-number sender with its <c>@lid</c> beside it).
+    /// </summary>
+    public async Task<string?> ResolveAsync(Instance instance, string lid, string? phoneInMessage, CancellationToken cancellationToken)
     {
-        if (phoneInPayload is not null)
+        if (phoneInMessage is not null)
         {
-            await book.RememberAsync(instance.Id, lid, phoneInPayload, cancellationToken);
-            return phoneInPayload;
+            await book.RememberAsync(instance.Id, lid, phoneInMessage, cancellationToken);
+            return phoneInMessage;
         }
 
         if (await book.FindAsync(instance.Id, lid, cancellationToken) is { } known)

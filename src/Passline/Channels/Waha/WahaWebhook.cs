@@ -52,6 +52,7 @@ public static class WahaWebhook
                     return [];
                 }
 
+                // An @lid is resolved to its phone; a phone number with its @lid beside it teaches the pair (SPEC 1).
                 if (message.IsUserText && message.UserId is { } lid)
                 {
                     message = message with { Phone = await identities.ResolveAsync(target, lid, message.Phone, context.RequestAborted) };
@@ -81,40 +82,44 @@ public static class WahaWebhook
             return null;
         }
 
-        // The reply goes to the chat the message came from, whatever its form (SPEC 5).
-        var lid = chatId is not null && chatId.EndsWith("@lid", StringComparison.Ordinal) ? chatId : null;
-        var phone = chatId is null ? null : ChatId.Phone(chatId) ?? (lid is null ? null : PhoneInPayload(payload));
+        // The reply goes to the chat the message came from, whatever its form (SPEC 5). The engine may name the sender's
+        // other form beside it: an @lid's phone, a phone number's @lid, which is then the sender's user id (SPEC 1).
+        string? phone = null, lid = null;
+        if (chatId is not null)
+        {
+            phone = ChatId.Phone(chatId);
+            lid = chatId.EndsWith("@lid", StringComparison.Ordinal) ? chatId : null;
+            var alternates = phone is null && lid is null ? [] : AlternatesInPayload(payload);
+            phone ??= lid is null ? null : alternates.Select(ChatId.Phone).FirstOrDefault(p => p is not null);
+            lid ??= phone is null ? null : alternates.FirstOrDefault(a => a.EndsWith("@lid", StringComparison.Ordinal));
+        }
 
         // A media message counts by its caption, which WAHA puts in body too.
         return new IncomingMessage(id, chatId ?? from, phone, Text(payload, "body"), fromMe, isGroup, lid);
     }
 
     /// <summary>
-    /// The phone number an engine puts beside an <c>@lid</c> sender in the raw message (<c>_data</c>): NOWEB (Baileys)
-    /// <c>key.remoteJidAlt</c> or, in older versions, <c>key.senderPn</c>; GOWS (whatsmeow) <c>Info.SenderAlt</c>.
+    /// The sender's other forms that an engine puts beside it in the raw message (<c>_data</c>), normalised: NOWEB
+    /// (Baileys) <c>key.remoteJidAlt</c> or, in older versions, <c>key.senderPn</c> / <c>key.senderLid</c>; GOWS
+    /// (whatsmeow) <c>Info.SenderAlt</c>, possibly of a linked device (<c>:3@lid</c>). Each is the phone number of an
+    /// <c>@lid</c> sender and the <c>@lid</c> of a phone-number sender, as WAHA's own <c>jidsFromKey</c> reads it.
     /// </summary>
-    private static string? PhoneInPayload(JsonElement payload)
+    private static List<string> AlternatesInPayload(JsonElement payload)
     {
         if (Property(payload, "_data") is not { } data)
         {
-            return null;
+            return [];
         }
 
+        var key = Property(data, "key");
         string?[] candidates =
         [
-            Text(Property(data, "key"), "remoteJidAlt"),
-            Text(Property(data, "key"), "senderPn"),
+            Text(key, "remoteJidAlt"),
+            Text(key, "senderPn"),
+            Text(key, "senderLid"),
             Text(Property(data, "Info"), "SenderAlt"),
         ];
-        foreach (var candidate in candidates)
-        {
-            if (candidate is not null && ChatId.Normalize(candidate) is { } normalized && ChatId.Phone(normalized) is { } phone)
-            {
-                return phone;
-            }
-        }
-
-        return null;
+        return [.. candidates.Select(c => c is null ? null : ChatId.Normalize(c)).OfType<string>()];
     }
 
     /// <summary>
