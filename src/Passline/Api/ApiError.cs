@@ -59,7 +59,13 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
-        var response = httpContext.Response;
+        SetStatusAndHeaders(httpContext.Response);
+        return httpContext.Response.WriteAsJsonAsync(new ErrorBody(false, Message, Errors), ApiJson.Options);
+    }
+
+    /// <summary>The status and the headers that go with it (<c>Retry-After</c>, <c>WWW-Authenticate</c>), for any body.</summary>
+    public void SetStatusAndHeaders(HttpResponse response)
+    {
         response.StatusCode = StatusCode;
         if (RetryAfter is { } retryAfter)
         {
@@ -70,8 +76,6 @@ public sealed class ApiError : IResult, IStatusCodeHttpResult, IEndpointMetadata
         {
             response.Headers.WWWAuthenticate = Challenge;
         }
-
-        return response.WriteAsJsonAsync(new ErrorBody(false, Message, Errors), ApiJson.Options);
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)

@@ -26,12 +26,8 @@ public static class ApiErrorHandling
                     : ApiError.ServerError();
                 if (Pages.Page.IsPage(failure?.Endpoint))
                 {
-                    // A person in a browser: the same status, as a page with the pages' headers.
-                    if (error.RetryAfter is { } retryAfter)
-                    {
-                        context.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    }
-
+                    // A person in a browser: the same status and headers, as a page with the pages' own.
+                    error.SetStatusAndHeaders(context.Response);
                     return Pages.Page.Failed(context, error.StatusCode).ExecuteAsync(context);
                 }
 
