@@ -165,7 +165,8 @@ internal static partial class Flow
 
         using var verify = new HttpRequestMessage(HttpMethod.Post, target.BaseUrl + verificationPath)
         {
-            Content = new FormUrlEncodedContent([new(field.Groups[1].Value, WebUtility.HtmlDecode(field.Groups[2].Value)), new("action", "verify")]),
+            Content = new FormUrlEncodedContent([
+                new(field.Groups[1].Value, WebUtility.HtmlDecode(field.Groups[2].Value)), new("device", DeviceField().Match(html).Groups[1].Value), new("action", "verify")]),
         };
         verify.Headers.Add("Cookie", cookie);
         using var verified = await http.SendAsync(verify);
@@ -229,6 +230,10 @@ internal static partial class Flow
     // The pages are Razor components, which write void elements as <input ... />.
     [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)"\s*/?>""")]
     private static partial Regex AntiforgeryField();
+
+    // Which device binding the page showed: a Verify without it is shown the page again (409).
+    [GeneratedRegex("""name="device" value="([^"]+)""")]
+    private static partial Regex DeviceField();
 
     [GeneratedRegex("[?&]otp_token=([^&#]+)")]
     private static partial Regex OtpToken();

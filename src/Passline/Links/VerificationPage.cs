@@ -100,9 +100,10 @@ public static class VerificationPage
                 : Ended(language, declined ?? await ReloadAsync(db, request), now, texts);
         }
 
-        // The page showed where approving signs in (SPEC 4.1). If another browser opened link_url since, the person
-        // approved something else than what happens now: show the page again instead.
-        if (form.TryGetValue("device", out var shown) && shown != DeviceBinding.Fingerprint(request.DeviceBindingHash))
+        // The page showed where approving signs in (SPEC 4.1), and its form says which binding that was. If another browser
+        // opened link_url since, or the form does not say (it is not the page's), the person approved something else than
+        // what happens now: show the page again instead.
+        if (!form.TryGetValue("device", out var shown) || shown != DeviceBinding.Fingerprint(request.DeviceBindingHash))
         {
             return Confirm(context, language, request, antiforgery.GetAndStoreTokens(context), changed: true);
         }

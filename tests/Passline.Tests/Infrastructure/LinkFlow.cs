@@ -62,9 +62,17 @@ public static partial class LinkFlow
     /// <summary>Opens the page and presses a button (<c>verify</c> or <c>decline</c>) in the same browser.</summary>
     public static async Task<HttpResponseMessage> PressAsync(HttpClient browser, string path, string action = "verify")
     {
-        var (_, _, form) = await OpenAsync(browser, path);
+        var (_, html, form) = await OpenAsync(browser, path);
         Assert.NotNull(form);
-        return await browser.PostAsync(path, new FormUrlEncodedContent([form.Value, new("action", action)]));
+        return await browser.PostAsync(path, new FormUrlEncodedContent([form.Value, DeviceField(html), new("action", action)]));
+    }
+
+    /// <summary>The verification form's <c>device</c> field: which device binding the page showed (SPEC 4.1).</summary>
+    public static KeyValuePair<string, string> DeviceField(string html)
+    {
+        var field = DeviceValue().Match(html);
+        Assert.True(field.Success, "no device field in the verification form");
+        return new("device", field.Groups[1].Value);
     }
 
     public static Task<OtpRequest> RequestAsync(PasslineApp app, Guid uuid) =>
@@ -75,4 +83,7 @@ public static partial class LinkFlow
 
     [GeneratedRegex("""<input type="hidden" name="([^"]+)" value="([^"]+)"\s*/?>""")]
     private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("""name="device" value="([^"]+)""")]
+    private static partial Regex DeviceValue();
 }

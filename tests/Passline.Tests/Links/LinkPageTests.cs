@@ -399,8 +399,7 @@ public sealed class LinkPageTests(AppFixture fixture) : IClassFixture<AppFixture
 
         // Someone opens link_url for the first time meanwhile: approving would now sign in that browser, not this one.
         await Browser(Windows).GetAsync(Path(link));
-        var device = System.Text.RegularExpressions.Regex.Match(shown, """name="device" value="([^"]+)""").Groups[1].Value;
-        var response = await phone.PostAsync(path, new FormUrlEncodedContent([form!.Value, new("device", device), new("action", "verify")]));
+        var response = await phone.PostAsync(path, new FormUrlEncodedContent([form!.Value, DeviceField(shown), new("action", "verify")]));
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var html = await response.Content.ReadAsStringAsync();

@@ -76,6 +76,23 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
     }
 
     [Fact]
+    public async Task AVerifyThatDoesNotSayWhichDeviceThePageShowedIsShownThePageAgain()
+    {
+        var (_, link, path) = await ReceivedAsync("""{"redirect": "https://app.example.com/in"}""");
+        var browser = App.Client();
+        var (_, html, form) = await OpenAsync(browser, path);
+
+        // The form's token, but not the page's statement of where approving signs in: not the page's own form.
+        var bare = await browser.PostAsync(path, new FormUrlEncodedContent([form!.Value, new("action", "verify")]));
+
+        Assert.Equal(HttpStatusCode.Conflict, bare.StatusCode);
+        Assert.Contains("The sign-in changed while this page was open", await bare.Content.ReadAsStringAsync());
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
+        var verified = await browser.PostAsync(path, new FormUrlEncodedContent([form.Value, DeviceField(html), new("action", "verify")]));
+        Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
+    }
+
+    [Fact]
     public async Task AFormTheServerCannotReadIsRefusedWithAPageAndChangesNothing()
     {
         var (_, link, path) = await ReceivedAsync();
@@ -117,10 +134,10 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
     {
         var (_, link, path) = await ReceivedAsync("""{"redirect": "https://app.example.com/in"}""");
         var browser = App.Client();
-        var (_, _, form) = await OpenAsync(browser, path);
+        var (_, html, form) = await OpenAsync(browser, path);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
-            browser.PostAsync(path, new FormUrlEncodedContent([form!.Value, new("action", "verify")]))));
+            browser.PostAsync(path, new FormUrlEncodedContent([form!.Value, DeviceField(html), new("action", "verify")]))));
 
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.SeeOther));
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.SeeOther), r => Assert.Equal(HttpStatusCode.Gone, r.StatusCode));
@@ -135,10 +152,10 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
     {
         var (_, link, path) = await ReceivedAsync();
         var browser = App.Client();
-        var (_, _, form) = await OpenAsync(browser, path);
+        var (_, html, form) = await OpenAsync(browser, path);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
-            browser.PostAsync(path, new FormUrlEncodedContent([form!.Value, new("action", i % 2 == 0 ? "verify" : "decline")]))));
+            browser.PostAsync(path, new FormUrlEncodedContent([form!.Value, DeviceField(html), new("action", i % 2 == 0 ? "verify" : "decline")]))));
 
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
         var stored = await RequestAsync(App, link.Uuid);

@@ -94,7 +94,7 @@ public sealed partial class TwoNodeTests : IAsyncLifetime
         var page = await browser.GetStringAsync(new Uri(nodes[i % 2], path));
         var field = AntiforgeryField().Match(page);
         var posts = await Task.WhenAll(nodes.Select(node => browser.PostAsync(new Uri(node, path),
-            new FormUrlEncodedContent([new(field.Groups[1].Value, WebUtility.HtmlDecode(field.Groups[2].Value)), new("action", "verify")]))));
+            new FormUrlEncodedContent([new(field.Groups[1].Value, WebUtility.HtmlDecode(field.Groups[2].Value)), LinkFlow.DeviceField(page), new("action", "verify")]))));
         Assert.Equal([HttpStatusCode.SeeOther, HttpStatusCode.Gone], posts.Select(p => p.StatusCode).Order());
 
         var otpToken = System.Web.HttpUtility.ParseQueryString(posts.Single(p => p.StatusCode == HttpStatusCode.SeeOther).Headers.Location!.Query)["otp_token"];
