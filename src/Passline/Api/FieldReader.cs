@@ -7,8 +7,8 @@ namespace Passline.Api;
 /// Reads typed fields from a JSON request object and collects one validation message per
 /// offending field, keyed by its dotted path (<c>message.success</c>), for a 422 (SPEC 2.1).
 /// A JSON <c>null</c> counts as absent, so clients may send every optional field; so does a string that is empty or only
-/// spaces, as Hypersender's Laravel server reads it (its default middleware trims strings and turns "" into null): a
-/// client that sends an unset setting as <c>""</c> gets the default there, and here.
+/// spaces, as a Laravel server such as Hypersender's reads it by default (its middleware trims strings and turns ""
+/// into null): a client that sends an unset setting as <c>""</c> gets the default there, and here.
 /// </summary>
 public sealed class FieldReader
 {
