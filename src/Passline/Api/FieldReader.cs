@@ -67,12 +67,19 @@ public sealed class FieldReader
     /// </summary>
     public string? String(JsonElement obj, string name, string path, int minLength, int maxLength, bool multiline = false)
     {
-        if (!obj.TryGetProperty(name, out var value) || IsAbsent(value))
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
-        if (TextOf(value) is { } text)
+        // Read once, then a blank text is absent as IsAbsent says: strings are most of a body's fields.
+        var text = TextOf(value);
+        if (text is not null && string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (text is not null)
         {
             var length = CountCharacters(text);
             if (length >= minLength && length <= maxLength)
