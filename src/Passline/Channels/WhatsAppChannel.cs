@@ -32,7 +32,11 @@ public sealed class WhatsAppChannel(
         return result;
     }
 
-    /// <summary>A code OTP is <c>sent</c> once the provider has accepted its message (SPEC 2.3).</summary>
+    /// <summary>
+    /// A code OTP is <c>sent</c> once the provider has accepted its message (SPEC 2.3), and ends <c>failed</c>
+    /// (<c>undeliverable</c>) with its failed callback once the provider has refused it for good or the retries have run
+    /// out (SPEC 3): the code will never arrive, and the application should not wait for it until it expires.
+    /// </summary>
     public Task RecordedAsync(UnitOfWork work, OutboundMessage message, DeliveryResult result)
     {
         if (result.StoredIsDelivered)
@@ -40,11 +44,23 @@ public sealed class WhatsAppChannel(
             work.AfterCommit(() => simulated.Notify((message.InstanceId, message.ChatId)));
         }
 
-        return RecordingRunsStatements(message, result) ? requests.In(work).MarkSentAsync(message.RequestId!.Value) : Task.CompletedTask;
+        if (!RecordingRunsStatements(message, result))
+        {
+            return Task.CompletedTask;
+        }
+
+        var lifecycle = requests.In(work);
+        return result.Outcome == DeliveryOutcome.Delivered ? lifecycle.MarkSentAsync(message.RequestId!.Value)
+            : message.Status == OutboundStatuses.Failed ? lifecycle.UndeliverableAsync(message.RequestId!.Value)
+            : Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Whether recording this attempt changes the request too: a code's, when it was sent and whenever it may be the last
+    /// (whether a retry is the last is decided as it is recorded).
+    /// </summary>
     public bool RecordingRunsStatements(OutboundMessage message, DeliveryResult result) =>
-        result.Outcome == DeliveryOutcome.Delivered && message.Kind == OutboundKinds.Code && message.RequestId is not null;
+        message.Kind == OutboundKinds.Code && message.RequestId is not null;
 
     private async Task<DeliveryResult> SendAsync(Instance instance, OutboundMessage message, CancellationToken cancellationToken)
     {

@@ -15,7 +15,7 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
     public static (RequestCodeInput? Input, ApiError? Error) Read(JsonElement body, Instance instance, bool allowPrivateNetworks)
     {
         var fields = new FieldReader();
-        var chatId = ReadChatId(fields, body);
+        var chatId = ReadChatId(fields, body, instance);
         var length = fields.Integer(body, "length", "length", 4, 10) ?? 6;
         var useNumber = fields.Boolean(body, "useNumber", "useNumber") ?? true;
         var useLetter = fields.Boolean(body, "useLetter", "useLetter") ?? false;
@@ -40,8 +40,11 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         return (new RequestCodeInput(chatId!, length, alphabet, name, expires, callbackSuccess, callbackFailed, language), null);
     }
 
-    /// <summary>The required <c>chatId</c> (or <c>chat_id</c>), normalised; a phone number or a WhatsApp user id.</summary>
-    public static string? ReadChatId(FieldReader fields, JsonElement body)
+    /// <summary>
+    /// The required <c>chatId</c> (or <c>chat_id</c>), normalised; a phone number or a WhatsApp user id, one that the
+    /// <paramref name="sendingFrom"/> instance's provider can send to when a message goes to it.
+    /// </summary>
+    public static string? ReadChatId(FieldReader fields, JsonElement body, Instance? sendingFrom = null)
     {
         if (FieldReader.Find(body, "chatId", "chat_id") is not var (value, field))
         {
@@ -53,6 +56,11 @@ public sealed record RequestCodeInput(string ChatId, int Length, string Alphabet
         if (chatId is null)
         {
             fields.Fail(field, $"The {field} must be a WhatsApp user's chat id or phone number, such as 201063178738@c.us or +20 106 317 8738.");
+        }
+        else if (sendingFrom is not null && Providers.Unreachable(sendingFrom, chatId, field) is { } unreachable)
+        {
+            fields.Fail(field, unreachable);
+            return null;
         }
 
         return chatId;

@@ -71,6 +71,16 @@ public static class Providers
     public const string CloudApi = "cloud-api";
 
     public static readonly string[] All = [Simulator, Waha, CloudApi];
+
+    /// <summary>
+    /// Why the instance's provider cannot reach <paramref name="chatId"/> (the API's answer names
+    /// <paramref name="field"/>), or null when it can: the Cloud API knows phone numbers and its own user ids, never a
+    /// WhatsApp Web <c>@lid</c>.
+    /// </summary>
+    public static string? Unreachable(Instance instance, string chatId, string field) =>
+        instance.Provider == CloudApi && chatId.EndsWith("@lid", StringComparison.Ordinal)
+            ? $"The {field} must be a phone number on this instance: an @lid is a WhatsApp Web id, which the Cloud API does not know."
+            : null;
 }
 
 internal sealed class InstanceConfiguration : IEntityTypeConfiguration<Instance>

@@ -40,6 +40,11 @@ public sealed record GenerateLinkInput(
             {
                 fields.Fail(chatField, $"The {chatField} must be a WhatsApp user's chat id or phone number, such as 201063178738@c.us or +20 106 317 8738.");
             }
+            else if (Providers.Unreachable(instance, chatId, chatField) is { } unreachable)
+            {
+                // No message from the Cloud API ever comes from an @lid: the request could never be completed.
+                fields.Fail(chatField, unreachable);
+            }
         }
 
         var language = ReadLanguage(fields, body);

@@ -40,11 +40,17 @@ public static class Delivery
             return new(DeliveryOutcome.Delivered, status, null, null, providerMessageId);
         }
 
-        var error = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
-        return status is 408 or 429 or >= 500
-            ? Transient(response, now, error)
-            : new(DeliveryOutcome.GiveUp, status, error);
+        return Refused(response, now, $"HTTP {status} {response.ReasonPhrase}".TrimEnd());
     }
+
+    /// <summary>
+    /// A refusal, recorded as <paramref name="error"/>: worth another try on a 408, 429 or 5xx, or when the provider's
+    /// own answer says it will pass (<paramref name="passing"/>); permanent otherwise.
+    /// </summary>
+    public static DeliveryResult Refused(HttpResponseMessage response, DateTimeOffset now, string error, bool passing = false) =>
+        passing || (int)response.StatusCode is 408 or 429 or >= 500
+            ? Transient(response, now, error)
+            : new(DeliveryOutcome.GiveUp, (int)response.StatusCode, error);
 
     /// <summary>
     /// A refusal worth another try, as a 5xx is: for one that a provider's own answer marks as passing (WAHA's session

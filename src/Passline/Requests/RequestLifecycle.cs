@@ -215,7 +215,10 @@ public sealed class RequestLifecycle(UnitOfWork work, OutboxWriter outbox, Reque
         }
 
         var rows = await Db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters, Aborted);
-        if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId)
+        // A code reported delivered or read has reached its user: a failure reported after that (another of the user's
+        // devices, say) is recorded on the message, but the code stands.
+        if (rows == 1 && status == DeliveryStatuses.Failed && message.Kind == OutboundKinds.Code && message.RequestId is { } requestId
+            && previous is null or DeliveryStatuses.Sent)
         {
             await UndeliverableAsync(requestId);
         }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Passline.Inbound;
 using Passline.Outbox;
 using Passline.Requests;
@@ -13,8 +15,8 @@ namespace Passline.Tests.Channels;
 
 /// <summary>
 /// Meta's Cloud API as real deployments meet it (SPEC 1, 5): users known only by a business-scoped user id (BSUID),
-/// group messages, delivery statuses with errors, business-initiated codes and call-to-action buttons. The Graph API
-/// is a loopback that records every body.
+/// group messages, delivery statuses with errors, Meta's refusals of a send, business-initiated codes and
+/// call-to-action buttons. The Graph API is a loopback that records every body.
 /// </summary>
 public sealed class CloudApiIdentityTests : IAsyncLifetime
 {
@@ -24,6 +26,7 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
     private const string Bsuid = "US.13491208655302741918";
     private const string Wamid = "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI0QzM3RTk0NjY0QjE0RjlGRTQA";
 
+    private readonly CapturedLogs logs = new();
     private TestDatabase database = null!;
     private PasslineApp app = null!;
     private LoopbackServer graph = null!;
@@ -32,7 +35,8 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         database = await TestDatabase.CreateAsync();
-        app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Callbacks:AllowPrivateNetworks"] = "true" });
+        app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Callbacks:AllowPrivateNetworks"] = "true" },
+            services => services.AddSingleton<ILoggerProvider>(logs));
         receiver = await LoopbackServer.StartAsync();
         graph = await LoopbackServer.StartAsync();
         graph.Respond = r => r.Headers.GetValueOrDefault("Authorization") == $"Bearer {AccessToken}"
@@ -400,5 +404,152 @@ public sealed class CloudApiIdentityTests : IAsyncLifetime
         var messages = (await DetailsAsync(instance, link.Uuid))["messages"]!.AsArray();
         Assert.Single(messages);
         Assert.Single(graph.Received);
+    }
+
+    /// <summary>Meta's refusal of a send, in the shape of its error reference (<c>code</c>, <c>error_data.details</c>).</summary>
+    private static Answer Refusal(int status, int code, string title, string details) => new(status, new JsonObject
+    {
+        ["error"] = new JsonObject
+        {
+            ["message"] = $"(#{code}) {title}",
+            ["type"] = "OAuthException",
+            ["code"] = code,
+            ["error_data"] = new JsonObject { ["messaging_product"] = "whatsapp", ["details"] = details },
+            ["fbtrace_id"] = "Az8or2yhqkZfEZ-_4Qn_Bam",
+        },
+    }.ToJsonString());
+
+    private Task<OutboundMessage> MessageAsync(Guid requestId) =>
+        app.WithDbAsync(db => db.OutboundMessages.AsNoTracking().SingleAsync(m => m.RequestId == requestId));
+
+    private Task<List<OutboundAttempt>> AttemptsAsync(Guid messageId) =>
+        app.WithDbAsync(db => db.OutboundAttempts.AsNoTracking().Where(a => a.MessageId == messageId).OrderBy(a => a.Id).ToListAsync());
+
+    /// <summary>
+    /// Meta's limits come as a 400 as well as a 429; its code says they pass. The reply waits (one user's pair rate at
+    /// least the 6 s it asks) and goes as the button it was, never given up and never sent twice.
+    /// </summary>
+    [Theory]
+    [InlineData(130429, "Rate limit hit", "Cloud API message throughput has been reached.", 1)]
+    [InlineData(131056, "(Business Account, Consumer Account) pair rate limit hit", "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.", 6)]
+    public async Task ReplyThatMetaThrottlesWaitsAndGoesAsItWas(int code, string title, string details, int leastWaitSeconds)
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        graph.Then(Refusal(400, code, title, details));
+
+        await PostAsync(instance, CloudApiText(Message(link.Code)));
+
+        Assert.Single(await graph.WaitForAsync());
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Attempts == 1, "the refusal to be recorded");
+        var waiting = await MessageAsync(link.Uuid);
+        Assert.Equal(("pending", $"HTTP 400 {code} {title}"), (waiting.Status, waiting.LastError));
+        Assert.Equal((400, "retry"), Assert.Single(await AttemptsAsync(waiting.Id)) is var a ? (a.StatusCode, a.Outcome) : default);
+        Assert.True(waiting.NextAttemptAt - app.Time.GetUtcNow() >= TimeSpan.FromSeconds(leastWaitSeconds), $"waits {waiting.NextAttemptAt - app.Time.GetUtcNow()}");
+        Assert.Single(graph.Received);
+
+        await app.AdvanceUntilAsync(() => graph.Received.Count >= 2, TimeSpan.FromSeconds(1), "the retry");
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "sent", "the reply to be sent");
+        Assert.All(graph.Received, r => Assert.Equal("interactive", JsonNode.Parse(r.Body)!["type"]!.GetValue<string>()));
+        Assert.Equal(2, graph.Received.Count);
+    }
+
+    /// <summary>
+    /// A refusal of the recipient (here outside the 24-hour window) would meet the text form too: the button is not
+    /// sent again as text, and the message is failed with Meta's code.
+    /// </summary>
+    [Fact]
+    public async Task ButtonRefusedForItsRecipientIsNotSentAgainAsText()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+        graph.Then(Refusal(400, 131047, "Re-engagement message", "Message failed to send because more than 24 hours have passed since the customer last replied to this number."));
+
+        await PostAsync(instance, CloudApiText(Message(link.Code)));
+
+        await Eventually.TrueAsync(async () => (await MessageAsync(link.Uuid)).Status == "failed", "giving up");
+        var message = (await DetailsAsync(instance, link.Uuid))["messages"]![0]!;
+        Assert.Equal(("failed", "HTTP 400 131047 Re-engagement message"), (message["status"]!.GetValue<string>(), message["error"]!.GetValue<string>()));
+        app.Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Single(graph.Received);
+    }
+
+    /// <summary>
+    /// Meta refuses a code's template for good when it answers (a test number's recipient not on its list): the code
+    /// will never arrive, so the request ends undeliverable with its failed callback at once (SPEC 3), not at its expiry.
+    /// </summary>
+    [Fact]
+    public async Task CodeThatMetaRefusesEndsUndeliverableWithItsFailedCallback()
+    {
+        var instance = await InstanceAsync(template: "passline_code");
+        graph.Then(Refusal(400, 131030, "Recipient phone number not in allowed list", "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again."));
+
+        var (response, created) = await instance.Client().PostJsonAsync(instance.Api("request-code"),
+            new JsonObject { ["chatId"] = "16505551234", ["callback"] = new JsonObject { ["failed"] = new Uri(receiver.BaseAddress, "/failed").ToString() } }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var uuid = Guid.Parse(created["data"]!["uuid"]!.GetValue<string>());
+
+        var callback = JsonNode.Parse(Assert.Single(await receiver.WaitForAsync()).Body)!;
+        Assert.Equal(("failed", "undeliverable", "code"),
+            (callback["status"]!.GetValue<string>(), callback["reason"]!.GetValue<string>(), callback["otp_type"]!.GetValue<string>()));
+        var details = await DetailsAsync(instance, uuid);
+        Assert.Equal(("failed", "undeliverable"), (details["status"]!.GetValue<string>(), details["failed_reason"]!.GetValue<string>()));
+        var message = Assert.Single(details["messages"]!.AsArray())!;
+        Assert.Equal(("failed", "HTTP 400 131030 Recipient phone number not in allowed list"),
+            (message["status"]!.GetValue<string>(), message["error"]!.GetValue<string>()));
+        Assert.Single(graph.Received);
+    }
+
+    /// <summary>A code reported delivered has reached its user: a failure reported after it does not take the code away.</summary>
+    [Fact]
+    public async Task CodeReportedFailedAfterItWasDeliveredStillValidates()
+    {
+        var instance = await InstanceAsync(template: "passline_code");
+        var (_, created) = await instance.Client().PostJsonAsync(instance.Api("request-code"), """{"chatId": "16505551234"}""");
+        var uuid = Guid.Parse(created["data"]!["uuid"]!.GetValue<string>());
+        var code = created["data"]!["code"]!.GetValue<string>();
+        await Eventually.TrueAsync(async () => (await RequestAsync(app, uuid)).Status == OtpStatus.Sent, "the code accepted by Meta");
+
+        await PostAsync(instance, Status(Wamid, "delivered"));
+        await PostAsync(instance, Status(Wamid, "failed"));
+
+        Assert.Equal("failed", (await DetailsAsync(instance, uuid))["messages"]![0]!["status"]!.GetValue<string>());
+        var (validated, body) = await instance.Client().PostJsonAsync(instance.Api("validate-code"),
+            new JsonObject { ["chatId"] = "16505551234", ["code"] = code }.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, validated.StatusCode);
+        Assert.Equal("validated", body["data"]!["status"]!.GetValue<string>());
+    }
+
+    /// <summary>The Cloud API never names a user by WAHA's @lid: a request bound to one could never be sent or completed.</summary>
+    [Theory]
+    [InlineData("request-code", "chatId")]
+    [InlineData("generate-link", "chat_id")]
+    public async Task LidChatIdIsRefusedOnACloudApiInstance(string call, string field)
+    {
+        var instance = await InstanceAsync(template: "passline_code");
+
+        var (response, body) = await instance.Client().PostJsonAsync(instance.Api(call), new JsonObject { [field] = "185421678934133@lid" }.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("@lid", Assert.Single(body["errors"]![field]!.AsArray())!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(graph.Received);
+    }
+
+    /// <summary>
+    /// An app's webhooks go to one URL unless a number has its own: events of another number are not this instance's,
+    /// and the operator is told, since they go unanswered.
+    /// </summary>
+    [Fact]
+    public async Task EventsOfAnotherNumberAreIgnoredAndLogged()
+    {
+        var instance = await InstanceAsync();
+        var link = await GenerateAsync(instance);
+
+        Assert.Empty(await PostAsync(instance, CloudApiText(Message(link.Code), phoneNumberId: "999000111222333")));
+
+        var warning = Assert.Single(logs.Lines, l => l.Message.Contains("999000111222333", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal(OtpStatus.Pending, (await RequestAsync(app, link.Uuid)).Status);
+        Assert.Empty(graph.Received);
     }
 }

@@ -21,8 +21,8 @@ public static class CloudApiChannel
         var settings = instance.Settings;
         if (message.Link is not null && ReplyStyles.Of(instance) == ReplyStyles.Button)
         {
-            var interactive = await PostAsync(http, settings, Button(message, settings.ButtonLabel ?? ReplyStyles.DefaultButtonLabel), now, cancellationToken);
-            if (interactive.Outcome != DeliveryOutcome.GiveUp)
+            var (interactive, refusal) = await PostAsync(http, settings, Button(message, settings.ButtonLabel ?? ReplyStyles.DefaultButtonLabel), now, cancellationToken);
+            if (interactive.Outcome != DeliveryOutcome.GiveUp || refusal?.RefusesAnyMessage == true)
             {
                 return interactive;
             }
@@ -30,18 +30,25 @@ public static class CloudApiChannel
             // Meta refused the interactive message (an old client, a policy, a label it does not take): the text still works.
         }
 
-        var text = await PostAsync(http, settings, Body(settings, message), now, cancellationToken);
+        var (text, _) = await PostAsync(http, settings, Body(settings, message), now, cancellationToken);
         return message.Link is not null ? text with { AsText = true } : text;
     }
 
-    private static async Task<DeliveryResult> PostAsync(HttpClient http, ProviderSettings settings, JsonObject body, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<(DeliveryResult Result, CloudApiError? Refusal)> PostAsync(
+        HttpClient http, ProviderSettings settings, JsonObject body, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var url = $"{(settings.GraphUrl ?? "https://graph.facebook.com").TrimEnd('/')}/{settings.GraphVersion ?? "v21.0"}/{settings.PhoneNumberId}/messages";
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonRequestBody.Of(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.AccessToken);
 
         using var response = await http.SendAsync(request, cancellationToken);
-        return Delivery.Classify(response, now, response.IsSuccessStatusCode ? await MessageIdAsync(response, cancellationToken) : null);
+        if (response.IsSuccessStatusCode)
+        {
+            return (Delivery.Classify(response, now, await MessageIdAsync(response, cancellationToken)), null);
+        }
+
+        var refusal = await CloudApiError.ReadAsync(response, cancellationToken);
+        return refusal is null ? (Delivery.Classify(response, now), null) : (refusal.Classify(response, now), refusal);
     }
 
     /// <summary>

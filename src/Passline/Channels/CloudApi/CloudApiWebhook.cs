@@ -46,12 +46,21 @@ public static class CloudApiWebhook
     }
 
     public static async Task<Results<Ok<Acknowledged>, ApiError>> Receive(
-        string instance, HttpContext context, PasslineDb db, InboundProcessor processor, IdentityBook identities, DeliveryReports reports)
+        string instance, HttpContext context, PasslineDb db, InboundProcessor processor, IdentityBook identities, DeliveryReports reports, ILoggerFactory loggers)
     {
         var (outcomes, error) = await WebhookReceiver.ReceiveAsync(context, instance, Providers.CloudApi, db, processor,
             (body, target) => WebhookSignatures.IsValidCloudApi(body, context.Request.Headers["X-Hub-Signature-256"], target.Settings.AppSecret),
             async (json, target) =>
             {
+                if (OtherNumbers(json, target.Settings.PhoneNumberId) is [_, ..] others)
+                {
+                    // Meta sends an app's webhooks to one URL unless a number has its own: another instance's messages
+                    // arrived here and go unanswered. Answered 200 all the same: Meta would only send them here again.
+                    loggers.CreateLogger(typeof(CloudApiWebhook)).LogWarning(
+                        "Cloud API webhook for instance {Instance} carried events of phone number ids {Others}, not its own: give each number its own callback URL (docs/providers.md)",
+                        target.Id, string.Join(", ", others));
+                }
+
                 await reports.ApplyAsync(target, [.. Statuses(json, target.Settings.PhoneNumberId)], context.RequestAborted);
                 var messages = new List<IncomingMessage>();
                 foreach (var message in Parse(json, target.Settings.PhoneNumberId))
@@ -144,6 +153,12 @@ public static class CloudApiWebhook
             }
         }
     }
+
+    /// <summary>The phone number ids, other than <paramref name="phoneNumberId"/>, whose events a delivery carries.</summary>
+    public static IReadOnlyList<string> OtherNumbers(JsonElement json, string? phoneNumberId) =>
+        phoneNumberId is null ? [] : [.. Each(json, "entry").SelectMany(entry => Each(entry, "changes"))
+            .Select(change => Text(Property(Property(change, "value"), "metadata"), "phone_number_id"))
+            .OfType<string>().Where(id => id != phoneNumberId).Distinct()];
 
     private static IEnumerable<JsonElement> Values(JsonElement json, string? phoneNumberId)
     {
