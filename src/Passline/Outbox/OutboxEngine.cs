@@ -95,16 +95,17 @@ public sealed class OutboxEngine<TRow>(
         // over before the lease is: a row whose turn comes too late for the longest delivery is left to a later claim,
         // and a delivery still under way at the deadline (which the HTTP timeouts should not let happen) is given up as
         // a timeout, and retried. No statement per row: the batch shares one lease.
-        var deadline = claimed[0].LockedUntil!.Value - LeaseMargin;
+        var lease = claimed[0].LockedUntil!.Value;
+        var deadline = lease - LeaseMargin;
         var remaining = deadline - Time.GetUtcNow();
         using var late = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Time);
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, late.Token);
-        var left = 0;
+        var left = new System.Collections.Concurrent.ConcurrentBag<Guid>();
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (row, ct) =>
         {
             if (Time.GetUtcNow() + LongestDelivery > deadline)
             {
-                Interlocked.Increment(ref left);
+                left.Add(row.Id);
                 return;
             }
 
@@ -120,10 +121,11 @@ public sealed class OutboxEngine<TRow>(
             }
         });
 
-        if (left > 0)
+        if (!left.IsEmpty)
         {
-            logger.LogWarning("{Count} {Outbox} rows waited too long behind slow deliveries to go within their lease; they go when it has run out",
-                left, Name);
+            logger.LogWarning("{Count} {Outbox} rows waited too long behind slow deliveries to go within their lease; they go with the next claim",
+                left.Count, Name);
+            await writes.RunStatementAsync(db => OutboxClaims.ReleaseAsync<TRow>(db, [.. left], lease, cancellationToken), cancellationToken);
         }
 
         return claimed.Count;

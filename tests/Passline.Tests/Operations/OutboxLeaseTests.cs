@@ -152,13 +152,60 @@ public sealed class OutboxLeaseTests : IAsyncLifetime
             "the seventeenth message's turn");
         Assert.Equal(16, Sends);
 
-        // Once the lease has run out, the next claim (of either node) sends it, once.
-        await AdvanceBothAsync(40, () => Sends >= 17);
+        // Its lease is given back: the next claim (of either node) sends it, once, without waiting for the lease to run out.
+        await Eventually.TrueAsync(() => first.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.Status == OutboundStatuses.Pending && m.LockedUntil == null)),
+            "the lease given back");
+        await AdvanceBothAsync(5, () => Sends >= 17);
 
         await Eventually.TrueAsync(() => first.WithDbAsync(db => db.OutboundMessages.AllAsync(m => m.Status == OutboundStatuses.Sent)), "all sent");
         Assert.Equal(17, Sends);
         Assert.Equal(17, waha.Received.Where(IsSend).Select(r => System.Text.Json.Nodes.JsonNode.Parse(r.Body)!["chatId"]!.GetValue<string>()).Distinct().Count());
         Assert.Empty(waha.Abandoned);
+    }
+
+    /// <summary>
+    /// A provider that does not answer holds its instance's retries; a new message of another instance, due later than
+    /// all of them and with the highest id, still goes at once rather than behind them.
+    /// </summary>
+    [Fact]
+    public async Task ANewMessageGoesBeforeTheRetriesOfAProviderThatDoesNotAnswer()
+    {
+        var stuck = await first.CreateInstanceAsync(name: "Stuck", provider: "waha", settings: s => s.WahaUrl = waha.BaseAddress.ToString());
+        var other = await first.CreateInstanceAsync(name: "Other", provider: "simulator");
+        var now = first.Time.GetUtcNow();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        waha.Hold = request => IsSend(request) ? hold.Task : null;
+        OutboundMessage Row(Guid instanceId, string chatId, DateTimeOffset createdAt, DateTimeOffset dueAt, int attempts) => new()
+        {
+            Id = Guid.CreateVersion7(createdAt),
+            InstanceId = instanceId,
+            ChatId = chatId,
+            Text = "Here is your link",
+            Kind = OutboundKinds.Text,
+            Status = OutboundStatuses.Pending,
+            Attempts = attempts,
+            CreatedAt = createdAt,
+            NextAttemptAt = dueAt,
+        };
+        await first.WithDbAsync(db =>
+        {
+            // Due for the first node only (the second's clock is 10 s behind).
+            db.OutboundMessages.AddRange(Enumerable.Range(0, 20).Select(i => Row(stuck.Id, $"2010{i:D8}@c.us", now.AddMinutes(-1), now.AddSeconds(-5), attempts: 1)));
+            db.OutboundMessages.Add(Row(other.Id, "201099999999@c.us", now, now, attempts: 0));
+            return db.SaveChangesAsync();
+        });
+
+        first.Time.Advance(TimeSpan.FromSeconds(1));
+
+        await Eventually.TrueAsync(() => first.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.InstanceId == other.Id && m.Status == OutboundStatuses.Sent)),
+            "the new message to be sent while the provider holds the retries");
+        hold.SetResult();
+
+        // Its attempt was the batch's first: before any of the held sends came back (or ran into the client's timeout).
+        var fresh = await first.WithDbAsync(db => db.OutboundMessages.SingleAsync(m => m.InstanceId == other.Id));
+        await Eventually.TrueAsync(() => first.WithDbAsync(db => db.OutboundAttempts.CountAsync(a => a.MessageId != fresh.Id).ContinueWith(t => t.Result >= 16)),
+            "the held sends' attempts");
+        Assert.Equal(fresh.Id, await first.WithDbAsync(db => db.OutboundAttempts.OrderBy(a => a.Id).Select(a => a.MessageId).FirstAsync()));
     }
 
     [Fact]
