@@ -100,6 +100,13 @@ public static class VerificationPage
                 : Ended(language, declined ?? await ReloadAsync(db, request), now, texts);
         }
 
+        // Only the Verify button approves: a form sent without either button (a script's submit(), a tool that fills and
+        // sends forms) has approved nothing, and gets the page again.
+        if (form["action"] != "verify")
+        {
+            return Confirm(context, language, request, antiforgery.GetAndStoreTokens(context));
+        }
+
         // The page showed where approving signs in (SPEC 4.1), and its form says which binding that was. If another browser
         // opened link_url since, or the form does not say (it is not the page's), the person approved something else than
         // what happens now: show the page again instead.

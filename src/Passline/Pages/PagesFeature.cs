@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.StaticAssets.Infrastructure;
 using Passline.Storage;
 
@@ -14,10 +15,15 @@ public static class PagesFeature
     public static WebApplicationBuilder AddPages(this WebApplicationBuilder builder)
     {
         builder.Services.AddPasslineDataProtection();
-        builder.Services.AddAntiforgery(o =>
+        builder.Services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true); // pages send DENY themselves
+        builder.Services.AddOptions<AntiforgeryOptions>().Configure<IConfiguration>((o, configuration) =>
         {
-            o.Cookie.Name = "passline-csrf";
-            o.SuppressXFrameOptionsHeader = true; // pages send DENY themselves
+            // Secure over HTTPS; and where the public URL is https, named with the __Host- prefix, which a browser takes
+            // only from this host over HTTPS: a sibling subdomain (or a plain-http answer) cannot plant a cookie and form
+            // token pair it knows, as for the device binding (Links/DeviceBinding.cs).
+            var https = configuration[Api.PublicUrls.Key]?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
+            o.Cookie.Name = https ? "__Host-passline-csrf" : "passline-csrf";
+            o.Cookie.SecurePolicy = https ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
         });
 
         builder.Services.AddRazorComponents();

@@ -92,6 +92,29 @@ public sealed class VerificationPageTests(AppFixture fixture) : IClassFixture<Ap
         Assert.Equal(HttpStatusCode.SeeOther, verified.StatusCode);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("approve")]
+    public async Task AFormSentWithoutTheVerifyButtonApprovesNothing(string? action)
+    {
+        var (_, link, path) = await ReceivedAsync();
+        var browser = App.Client();
+        var (_, html, form) = await OpenAsync(browser, path);
+        List<KeyValuePair<string, string>> fields = [form!.Value, DeviceField(html)];
+        if (action is not null)
+        {
+            fields.Add(new("action", action));
+        }
+
+        var submitted = await browser.PostAsync(path, new FormUrlEncodedContent(fields));
+
+        Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);
+        Assert.Contains("value=\"verify\"", await submitted.Content.ReadAsStringAsync());
+        Assert.Equal("pending", (await RequestAsync(App, link.Uuid)).Status.Name());
+        Assert.Empty(await App.WithDbAsync(db => db.CallbackDeliveries.Where(d => d.RequestId == link.Uuid).ToListAsync()));
+    }
+
     [Fact]
     public async Task AFormTheServerCannotReadIsRefusedWithAPageAndChangesNothing()
     {

@@ -51,6 +51,34 @@ public sealed class ProxyAndManagementTests : IAsyncLifetime
         Assert.Equal(honoured, binding.Contains("secure", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// The verification page's form token rides on a cookie: behind an https proxy, with an https public URL, that cookie
+    /// is Secure and a __Host- one too, which a sibling subdomain cannot plant; over plain http it is neither.
+    /// </summary>
+    [Theory]
+    [InlineData("https://login.example.com", "https", "__Host-passline-csrf=", true)]
+    [InlineData(null, "https", "passline-csrf=", true)]
+    [InlineData(null, "http", "passline-csrf=", false)]
+    public async Task TheFormCookieIsSecureBehindAnHttpsProxy(string? publicBaseUrl, string proto, string name, bool secure)
+    {
+        await using var app = new PasslineApp(database, new Dictionary<string, string?>
+        {
+            ["Passline:ForwardedHeaders:KnownProxies"] = "127.0.0.1",
+            ["Passline:PublicBaseUrl"] = publicBaseUrl,
+        });
+        var instance = await app.CreateInstanceAsync();
+        var link = await LinkFlow.GenerateAsync(instance);
+        await LinkFlow.SimulatorSendAsync(instance, Webhooks.Message(link.Code, "Hypersender"));
+        var path = LinkFlow.VerificationPath((await LinkFlow.SimulatorOutboxAsync(instance)).Single());
+
+        var page = await app.Client().SendAsync(Page(path, "198.51.100.4", proto));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var cookie = Assert.Single(page.Headers.GetValues("Set-Cookie"), c => c.Contains("csrf", StringComparison.Ordinal));
+        Assert.StartsWith(name, cookie, StringComparison.Ordinal);
+        Assert.Equal(secure, cookie.Contains("; secure", StringComparison.OrdinalIgnoreCase));
+    }
+
     [Fact]
     public async Task AHostHeaderThatIsNoHostIs400AndAnHttp10RequestWithoutOneGetsItsPage()
     {
