@@ -48,6 +48,7 @@ try
 
     var app = builder.Build();
     ConfigurationException.ValidateSettings(app.Services);
+    await DatabaseStartup.PrepareAsync(app.Services);
 
     app.UseRequestHost();
     app.UseProxyHeaders();

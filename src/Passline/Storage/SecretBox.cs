@@ -118,7 +118,7 @@ public sealed class SecretBox
         }
 
         throw new CryptographicException(
-            "A stored secret was encrypted with a key that is not in Passline:Secrets:Key. Add the old key after the new one until `secret reencrypt` has run.");
+            "A stored secret was encrypted with a key that is not in Passline:Secrets:Key. After a rotation, give the new key and then the old one until `secret reencrypt` has run.");
     }
 
     /// <summary>

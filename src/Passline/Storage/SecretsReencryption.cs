@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Security.Cryptography;
 using System.Xml.Linq;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -70,6 +71,46 @@ public static class SecretsReencryption
         await db.SaveChangesAsync(cancellationToken);
         db.ChangeTracker.Clear();
         return new Result(rows, rewrittenKeys);
+    }
+
+    /// <summary>
+    /// What is wrong when the configured keys cannot read what is stored, else null: the newest row of each table with
+    /// encrypted columns and the newest data-protection key are decrypted. A server started with a key set that has lost
+    /// the key its secrets are under (an old key given alone after <c>secret reencrypt</c>, a new one without the old
+    /// before it) would answer with errors and add a data-protection key under the wrong key, which the other nodes then
+    /// cannot read: it does not start instead.
+    /// </summary>
+    public static async Task<string?> UnreadableAsync(PasslineDb db, CancellationToken cancellationToken)
+    {
+        var box = EncryptedColumns.SecretBoxOf(db) ?? throw new InvalidOperationException("The database context has no key.");
+        var stored = new List<(string Where, string Value)>();
+        foreach (var table in EncryptedTables(db.Model))
+        {
+            foreach (var row in await ReadAsync(db, table, $"{table.Select} ORDER BY {table.Key} DESC LIMIT 1", [], cancellationToken))
+            {
+                stored.AddRange(row.Values.OfType<string>().Select(value => (table.Name, value)));
+            }
+        }
+
+        if (await db.DataProtectionKeys.OrderByDescending(k => k.Id).Select(k => k.Xml).FirstOrDefaultAsync(cancellationToken) is { } xml)
+        {
+            stored.AddRange(XElement.Parse(xml).Descendants(SecretsXmlEncryptor.ElementName).Select(e => e.Element("value")?.Value)
+                .OfType<string>().Select(value => ("data_protection_keys", value)));
+        }
+
+        foreach (var (where, value) in stored)
+        {
+            try
+            {
+                box.Decrypt(value);
+            }
+            catch (Exception e) when (e is CryptographicException or FormatException)
+            {
+                return $"Passline:Secrets:Key cannot decrypt the secrets stored in {where}: {e.Message}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A table with encrypted columns: its name, its key column and those columns (quoted).</summary>

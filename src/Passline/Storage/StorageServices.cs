@@ -61,7 +61,6 @@ public static class StorageServices
             services.AddSingleton<Writes>();
         }
 
-        services.AddHostedService<DatabaseStartup>();
         return services;
     }
 

@@ -234,7 +234,7 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public async Task ReencryptRewritesSecretsUnderTheFirstKey()
+    public async Task ReencryptRewritesSecretsUnderTheFirstKeyAndTheOldKeyAloneNoLongerStartsTheServer()
     {
         await using var database = await TestDatabase.CreateAsync();
         var created = await RunJsonAsync(database, "instance", "create", "--name", "Acme", "--phone", "201553730661", "--provider", "simulator");
@@ -247,6 +247,14 @@ public sealed class CommandLineTests
         await using var app = new PasslineApp(database, new Dictionary<string, string?> { ["Passline:Secrets:Key"] = newKey });
         var secret = await app.WithDbAsync(db => Task.FromResult(db.Instances.Single().WebhookSecret));
         Assert.Equal(created["webhook_secret"]!.GetValue<string>(), secret);
+
+        // The old key alone (the database's own setting) can read none of it: the server says so and does not start,
+        // rather than answer with errors and add a data-protection key under a key the other nodes do not have.
+        var serve = await ExecAsync(database, ["serve", "--urls", "http://127.0.0.1:0"]);
+        Assert.True(serve.ExitCode == 1, $"exit {serve.ExitCode}: {serve.Stderr}");
+        Assert.Contains("error: Passline:Secrets:Key cannot decrypt the secrets stored in instances: A stored secret was encrypted with a key that is not in Passline:Secrets:Key.",
+            serve.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", serve.Stderr, StringComparison.Ordinal);
     }
 
     private static async Task<JsonObject> RunJsonAsync(TestDatabase database, params string[] args) =>
