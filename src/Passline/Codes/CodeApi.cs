@@ -31,7 +31,8 @@ public static class CodeApi
 
     public static async Task<Results<Ok<ApiResponse<CodeRequestData>>, ApiError>> RequestCode(
         HttpContext context, RequestWork requests, TimeProvider time, RateLimits limits, SecretBox secrets, Monitoring.PasslineMetrics metrics,
-        Microsoft.Extensions.Options.IOptions<Callbacks.CallbackOptions> callbacks, ILogger<OtpRequest> logger)
+        Microsoft.Extensions.Options.IOptions<Callbacks.CallbackOptions> callbacks,
+        Microsoft.Extensions.Options.IOptions<Channels.Simulator.SimulatorOptions> simulator, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -40,6 +41,11 @@ public static class CodeApi
         }
 
         var instance = context.AuthenticatedInstance();
+        if (simulator.Value.Refuses(instance) is { } off)
+        {
+            return off;
+        }
+
         var (input, invalid) = RequestCodeInput.Read(body, instance, callbacks.Value.AllowPrivateNetworks);
         if (input is null)
         {

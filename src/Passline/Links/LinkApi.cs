@@ -17,7 +17,8 @@ public static class LinkApi
     public static IEndpointRouteBuilder MapLinkApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/otp/v2/{instance}").RequireInstanceToken().WithTags("OTP link");
-        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink").DocumentBody<GenerateLinkRequest>(required: false);
+        group.MapPost("/generate-link", GenerateLink).WithName("GenerateLink").DocumentBody<GenerateLinkRequest>(required: false)
+            .Produces<ErrorBody>(StatusCodes.Status409Conflict);
         group.MapGet("/requests/{uuid}", GetRequest).WithName("GetRequest");
         group.MapPost("/requests/{uuid}/cancel", Cancel).WithName("CancelRequest");
         group.MapPost("/exchange", Exchange).WithName("Exchange").DocumentBody<ExchangeRequest>().Produces<ErrorBody>(StatusCodes.Status410Gone);
@@ -26,7 +27,7 @@ public static class LinkApi
 
     public static async Task<Results<Ok<ApiResponse<LinkRequestData>>, ApiError>> GenerateLink(
         HttpContext context, LinkRequestWriter writer, TimeProvider time, PublicUrls urls, IOptions<CallbackOptions> callbacks,
-        RateLimits limits, Monitoring.PasslineMetrics metrics, ILogger<OtpRequest> logger)
+        RateLimits limits, Monitoring.PasslineMetrics metrics, IOptions<Channels.Simulator.SimulatorOptions> simulator, ILogger<OtpRequest> logger)
     {
         var (body, bodyError) = await JsonBody.ReadObjectAsync(context.Request, context.RequestAborted);
         if (bodyError is not null)
@@ -35,6 +36,11 @@ public static class LinkApi
         }
 
         var instance = context.AuthenticatedInstance();
+        if (simulator.Value.Refuses(instance) is { } off)
+        {
+            return off;
+        }
+
         var (input, invalid) = GenerateLinkInput.Read(
             body, instance, callbacks.Value.AllowPrivateNetworks, context.RequestServices.GetRequiredService<HostAddresses>().Current());
         if (input is null)

@@ -156,6 +156,16 @@ public sealed partial class DemoTests(AppFixture fixture) : IClassFixture<AppFix
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
             Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
         }
+
+        // Its instances would send nothing, and their messages would show as sent: the API refuses them instead.
+        foreach (var (call, body) in new[] { ("generate-link", "{}"), ("request-code", """{"chatId": "201063178738"}""") })
+        {
+            var (response, json) = await instance.Client().PostJsonAsync(instance.Api(call), body);
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            Assert.Contains("Passline:Simulator:Enabled", json["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        Assert.False(await app.WithDbAsync(db => db.OtpRequests.AnyAsync(r => r.InstanceId == instance.Id)));
     }
 
     private static async Task<string> PhoneNumberAsync(HttpClient phone, Guid instance)
