@@ -79,6 +79,17 @@ public sealed class ProxyAndManagementTests : IAsyncLifetime
         Assert.Equal(secure, cookie.Contains("; secure", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>A build from source is no release: its version says so, with the commit (scripts/release sets a release's).</summary>
+    [Fact]
+    public async Task ABuildFromSourceReportsADevelopmentVersion()
+    {
+        await using var app = new PasslineApp(database);
+
+        var health = await (await app.Client().GetAsync("/healthz")).ReadObjectAsync();
+
+        Assert.StartsWith("0.0.0-dev", health["version"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AHostHeaderThatIsNoHostIs400AndAnHttp10RequestWithoutOneGetsItsPage()
     {
