@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Passline.Api;
+using Passline.Hosting;
 using Passline.Instances;
 using Passline.Storage;
 
@@ -75,27 +77,36 @@ public static class PasslineCommandLine
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        // EF Core reports a failed connection, query or save before throwing it; the command's one line of error says it, or the
+        // exception itself does.
+        foreach (var category in new[] { "Microsoft.EntityFrameworkCore.Database", "Microsoft.EntityFrameworkCore.Query", "Microsoft.EntityFrameworkCore.Update" })
+        {
+            builder.Logging.AddFilter(category, LogLevel.None);
+        }
         builder.Services.AddPasslineStorage(builder.Configuration);
         await using var app = builder.Build();
         try
         {
             _ = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
             app.Services.GetRequiredService<SecretBox>();
+            await DatabaseStartup.PrepareAsync(app.Services, forceMigrate, cancellationToken);
+            await using var scope = app.Services.CreateAsyncScope();
+            return await work(app.Services, scope.ServiceProvider.GetRequiredService<PasslineDb>(), TimeProvider.System, cancellationToken);
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when ((ConfigurationException.MessageOf(e) ?? CryptographyProblem(e)) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
-
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PasslineDb>();
-        if (forceMigrate || app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.AutoMigrate)
-        {
-            await DatabaseStartup.MigrateAsync(db, cancellationToken);
-        }
-
-        return await work(app.Services, db, TimeProvider.System, cancellationToken);
     }
+
+    /// <summary>A stored secret that the configured keys cannot decrypt: its message says which key to add back.</summary>
+    private static string? CryptographyProblem(Exception? e) => e switch
+    {
+        null => null,
+        CryptographicException => e.Message,
+        _ => CryptographyProblem(e.InnerException),
+    };
 
     public static int Print(object value)
     {

@@ -61,7 +61,10 @@ try
     app.MapDemo();
     app.MapApiDocs();
 
+    await DatabaseStartup.PrepareAsync(app.Services, migrate: false, CancellationToken.None);
+    var startFailure = app.Services.GetRequiredService<StartFailure>();
     await app.RunAsync();
+    startFailure.ThrowIfFailed();
     return 0;
 }
 catch (Exception e) when (ConfigurationException.MessageOf(e) is { } message)
