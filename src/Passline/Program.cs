@@ -21,11 +21,18 @@ if (PasslineCommandLine.Handles(args))
     return await PasslineCommandLine.InvokeAsync(args);
 }
 
-// A configuration mistake (a missing Passline:Secrets:Key, a port-less management URL, a number that is not one) deserves
-// its message, not a stack trace.
+var configuration = args is ["serve", .. var serveArgs] ? serveArgs : args;
+if (PasslineCommandLine.ServeArgumentsProblem(configuration) is { } problem)
+{
+    Console.Error.WriteLine($"error: {problem}");
+    return 1;
+}
+
+// A configuration mistake (a missing Passline:Secrets:Key, a port-less management URL, a number that is not one, a
+// database that cannot be reached, a port already taken) deserves its message, not a stack trace.
 try
 {
-    var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
+    var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(configuration));
     builder.AddListeners();
     builder.AddProxyHeaders();
     builder.AddIdleTrim();
