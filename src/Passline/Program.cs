@@ -21,11 +21,18 @@ if (PasslineCommandLine.Handles(args))
     return await PasslineCommandLine.InvokeAsync(args);
 }
 
-// A configuration mistake (a missing Passline:Secrets:Key, a port-less management URL, a number that is not one) deserves
-// its message, not a stack trace.
+var configuration = args is ["serve", .. var serveArgs] ? serveArgs : args;
+if (PasslineCommandLine.ServeArgumentsProblem(configuration) is { } problem)
+{
+    Console.Error.WriteLine($"error: {problem}");
+    return 1;
+}
+
+// A configuration mistake (a missing Passline:Secrets:Key, a port-less management URL, a number that is not one, a
+// database that cannot be reached, a port already taken) deserves its message, not a stack trace.
 try
 {
-    var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(args is ["serve", .. var serveArgs] ? serveArgs : args));
+    var builder = WebApplication.CreateBuilder(PasslineCommandLine.Options(configuration));
     builder.AddListeners();
     builder.AddProxyHeaders();
     builder.AddIdleTrim();
@@ -48,7 +55,6 @@ try
 
     var app = builder.Build();
     ConfigurationException.ValidateSettings(app.Services);
-    await DatabaseStartup.PrepareAsync(app.Services);
 
     app.UseRequestHost();
     app.UseProxyHeaders();
@@ -62,7 +68,10 @@ try
     app.MapDemo();
     app.MapApiDocs();
 
+    await DatabaseStartup.PrepareAsync(app.Services, migrate: false, CancellationToken.None);
+    var startFailure = app.Services.GetRequiredService<StartFailure>();
     await app.RunAsync();
+    startFailure.ThrowIfFailed();
     return 0;
 }
 catch (Exception e) when (ConfigurationException.MessageOf(e) is { } message)

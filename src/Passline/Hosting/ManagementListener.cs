@@ -28,6 +28,15 @@ public static class ManagementListener
         }
 
         var mainUrls = main.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var url in mainUrls)
+        {
+            if (!IsListeningUrl(url))
+            {
+                throw new ConfigurationException(
+                    $"Urls: '{url}' is not a URL to listen on: http:// or https://, a host and a port from 0 to 65535, such as http://127.0.0.1:5080.");
+            }
+        }
+
         if (mainUrls.Any(u => Port(u) is { } port && ports.Contains(port)))
         {
             throw new ConfigurationException($"{Key} needs a port of its own, not one of Urls.");
@@ -36,7 +45,23 @@ public static class ManagementListener
         // The public URLs first: the first listening URL is the default public base URL.
         builder.WebHost.UseUrls([.. mainUrls, .. management]);
         builder.Services.AddSingleton(new ManagementPorts(ports));
+        StartFailure.Register(builder.Services);
         return builder;
+    }
+
+    /// <summary>A URL Kestrel can listen on (<c>http://+:8080</c>, <c>https://localhost</c>, <c>http://unix:/run/x.sock</c>).</summary>
+    private static bool IsListeningUrl(string url)
+    {
+        try
+        {
+            var address = BindingAddress.Parse(url);
+            return (address.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase) || address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase))
+                && address.Port is >= 0 and < 65536;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Keeps the management endpoints and the public ones apart, when a management listener is configured.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Passline.Channels;
 using Passline.Requests;
@@ -8,7 +9,7 @@ using static Passline.PasslineCommandLine;
 namespace Passline.Instances;
 
 /// <summary><c>instance create|list|update</c>, <c>token create|revoke</c>, <c>secret rotate</c> (SPEC 8).</summary>
-public static class InstanceCommands
+public static partial class InstanceCommands
 {
     private sealed record ProviderOptions(
         Option<string> WahaUrl, Option<string> WahaSession, Option<string> WahaApiKey, Option<string> WahaHmacKey,
@@ -16,21 +17,26 @@ public static class InstanceCommands
         Option<string> AppSecret, Option<string> VerifyToken, Option<string> AuthTemplate, Option<string> AuthTemplateLanguage,
         Option<string> ReplyStyle, Option<string> ButtonLabel)
     {
-        public static ProviderOptions Create() => new(
-            new("--waha-url") { Description = "WAHA base URL, e.g. http://waha:3000" },
-            new("--waha-session") { Description = "WAHA session name (default: default)" },
-            new("--waha-api-key") { Description = "WAHA X-Api-Key" },
-            new("--waha-hmac-key") { Description = "key WAHA signs webhooks with (X-Webhook-Hmac)" },
-            new("--graph-url") { Description = "Graph API base URL (default: https://graph.facebook.com)" },
-            new("--graph-version") { Description = "Graph API version (default: v21.0)" },
-            new("--phone-number-id") { Description = "Cloud API phone number id" },
-            new("--access-token") { Description = "Cloud API access token" },
-            new("--app-secret") { Description = "Meta app secret (X-Hub-Signature-256)" },
-            new("--verify-token") { Description = "webhook verify token (hub.verify_token)" },
-            new("--auth-template") { Description = "authentication template name for request-code" },
-            new("--auth-template-language") { Description = "authentication template language, a locale such as en_US or pt_BR (default: en_US)" },
-            new("--reply-style") { Description = "how the success message goes: text or button (default: button on cloud-api, text elsewhere)" },
-            new("--button-label") { Description = "label of the success message's button, 1 to 20 characters (default: Verify)" });
+        /// <summary>The options; <paramref name="defaults"/> says whether their help names the defaults (create) or not (update, which keeps the current values).</summary>
+        public static ProviderOptions Create(bool defaults)
+        {
+            string Default(string value) => defaults ? $" (default: {value})" : "";
+            return new(
+                new("--waha-url") { Description = "WAHA base URL, e.g. http://waha:3000" },
+                new("--waha-session") { Description = $"WAHA session name{Default("default")}" },
+                new("--waha-api-key") { Description = "WAHA X-Api-Key" },
+                new("--waha-hmac-key") { Description = "key WAHA signs webhooks with (X-Webhook-Hmac)" },
+                new("--graph-url") { Description = $"Graph API base URL{Default("https://graph.facebook.com")}" },
+                new("--graph-version") { Description = $"Graph API version, such as v21.0{Default("v21.0")}" },
+                new("--phone-number-id") { Description = "Cloud API phone number id" },
+                new("--access-token") { Description = "Cloud API access token" },
+                new("--app-secret") { Description = "Meta app secret (X-Hub-Signature-256)" },
+                new("--verify-token") { Description = "webhook verify token (hub.verify_token)" },
+                new("--auth-template") { Description = "authentication template name for request-code" },
+                new("--auth-template-language") { Description = $"authentication template language, a locale such as en_US or pt_BR{Default("en_US")}" },
+                new("--reply-style") { Description = $"how the success message goes: text or button{Default("button on cloud-api, text elsewhere")}" },
+                new("--button-label") { Description = $"label of the success message's button, 1 to 20 characters{Default("Verify")}" });
+        }
 
         public IEnumerable<Option> All => [WahaUrl, WahaSession, WahaApiKey, WahaHmacKey, GraphUrl, GraphVersion, PhoneNumberId, AccessToken, AppSecret, VerifyToken, AuthTemplate, AuthTemplateLanguage, ReplyStyle, ButtonLabel];
 
@@ -68,16 +74,14 @@ public static class InstanceCommands
         var name = new Option<string>("--name") { Description = "name shown to users ({name})", Required = true };
         var phone = new Option<string>("--phone") { Description = "business number, international, digits", Required = true };
         var provider = new Option<string>("--provider") { Description = "simulator, waha or cloud-api", Required = true };
-        var origins = new Option<string[]>("--redirect-origin") { Description = "allowed redirect origin (repeatable)" };
-        var language = LanguageOption();
-        var providerOptions = ProviderOptions.Create();
+        var origins = new Option<string[]>("--redirect-origin") { Description = "allowed redirect origins (one or more; repeatable)", AllowMultipleArgumentsPerToken = true };
+        var language = LanguageOption(defaults: true);
+        var providerOptions = ProviderOptions.Create(defaults: true);
         var command = new Command("create", "Create an instance; prints its id, a token and the webhook secret.") { name, phone, provider, origins, language };
         foreach (var option in providerOptions.All)
         {
             command.Options.Add(option);
         }
-
-        AcceptConfiguration(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var instance = new Instance
@@ -106,20 +110,22 @@ public static class InstanceCommands
 
     private static Command UpdateInstance()
     {
-        var id = new Option<Guid>("--instance") { Description = "instance id", Required = true };
+        var id = InstanceIdOption();
         var name = new Option<string>("--name") { Description = "name shown to users ({name})" };
         var phone = new Option<string>("--phone") { Description = "business number, international, digits" };
         var provider = new Option<string>("--provider") { Description = "simulator, waha or cloud-api" };
-        var origins = new Option<string[]>("--redirect-origin") { Description = "allowed redirect origin (repeatable; replaces the list)" };
-        var language = LanguageOption();
-        var providerOptions = ProviderOptions.Create();
+        var origins = new Option<string[]>("--redirect-origin")
+        {
+            Description = "allowed redirect origins (one or more; repeatable; replaces the list)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var language = LanguageOption(defaults: false);
+        var providerOptions = ProviderOptions.Create(defaults: false);
         var command = new Command("update", "Change an instance's settings; options not given stay as they are.") { id, name, phone, provider, origins, language };
         foreach (var option in providerOptions.All)
         {
             command.Options.Add(option);
         }
-
-        AcceptConfiguration(command);
         command.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, _, ct) =>
         {
             var instance = await db.Instances.FirstOrDefaultAsync(i => i.Id == parse.GetValue(id), ct);
@@ -149,7 +155,6 @@ public static class InstanceCommands
     private static Command ListInstances()
     {
         var command = new Command("list", "List instances (without secrets).");
-        AcceptConfiguration(command);
         command.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, _, ct) =>
         {
             var instances = await db.Instances.AsNoTracking().OrderBy(i => i.CreatedAt).ToListAsync(ct);
@@ -162,9 +167,8 @@ public static class InstanceCommands
     {
         var command = new Command("token", "Manage API tokens.");
 
-        var instanceId = new Option<Guid>("--instance") { Description = "instance id", Required = true };
+        var instanceId = InstanceIdOption();
         var create = new Command("create", "Create an API token for an instance; it is shown once.") { instanceId };
-        AcceptConfiguration(create);
         create.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, time, ct) =>
         {
             var id = parse.GetValue(instanceId);
@@ -179,9 +183,8 @@ public static class InstanceCommands
         }, cancellationToken));
 
         var tokenValue = new Option<string>("--token") { Description = "the token to revoke" };
-        var tokenId = new Option<Guid?>("--token-id") { Description = "or the id of the token to revoke" };
+        var tokenId = OptionalIdOption("--token-id", "or the id of the token to revoke", "--token-id must be a token id (a UUID)");
         var revoke = new Command("revoke", "Revoke an API token, by its value or its id.") { tokenValue, tokenId };
-        AcceptConfiguration(revoke);
         revoke.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, time, ct) =>
         {
             var value = parse.GetValue(tokenValue);
@@ -211,9 +214,8 @@ public static class InstanceCommands
     public static Command Secret()
     {
         var command = new Command("secret", "Rotate a webhook signing secret; re-encrypt stored secrets after a key rotation.");
-        var instanceId = new Option<Guid>("--instance") { Description = "instance id", Required = true };
+        var instanceId = InstanceIdOption();
         var rotate = new Command("rotate", "Replace an instance's webhook signing secret; prints the new one.") { instanceId };
-        AcceptConfiguration(rotate);
         rotate.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, _, ct) =>
         {
             var instance = await db.Instances.FirstOrDefaultAsync(i => i.Id == parse.GetValue(instanceId), ct);
@@ -230,7 +232,6 @@ public static class InstanceCommands
 
         var reencrypt = new Command("reencrypt",
             "Re-encrypt every stored secret under the first key of Passline:Secrets:Key (after adding a new key in front); then the old keys can be removed.");
-        AcceptConfiguration(reencrypt);
         reencrypt.SetAction((parse, cancellationToken) => RunAsync(parse, async (db, _, ct) =>
         {
             var result = await SecretsReencryption.RunAsync(db, ct);
@@ -294,7 +295,12 @@ public static class InstanceCommands
         {
             case Providers.Waha:
                 s.WahaSession ??= "default";
-                if (!IsHttpUrl(s.WahaUrl) || string.IsNullOrEmpty(s.WahaHmacKey))
+                if (s.WahaUrl is not null && !IsHttpUrl(s.WahaUrl))
+                {
+                    return "--waha-url must be an absolute http(s) URL, such as http://waha:3000";
+                }
+
+                if (s.WahaUrl is null || string.IsNullOrEmpty(s.WahaHmacKey))
                 {
                     return "the waha provider needs --waha-url (http or https) and --waha-hmac-key";
                 }
@@ -309,7 +315,17 @@ public static class InstanceCommands
                     return $"--auth-template-language {s.AuthTemplateLanguage} is not a template language: a locale such as en_US, pt_BR or fr";
                 }
 
-                if (!IsHttpUrl(s.GraphUrl) || string.IsNullOrEmpty(s.PhoneNumberId) || string.IsNullOrEmpty(s.AccessToken)
+                if (!IsHttpUrl(s.GraphUrl))
+                {
+                    return "--graph-url must be an absolute http(s) URL, such as https://graph.facebook.com";
+                }
+
+                if (!GraphVersion().IsMatch(s.GraphVersion))
+                {
+                    return "--graph-version must be a Graph API version such as v21.0";
+                }
+
+                if (string.IsNullOrEmpty(s.PhoneNumberId) || string.IsNullOrEmpty(s.AccessToken)
                     || string.IsNullOrEmpty(s.AppSecret) || string.IsNullOrEmpty(s.VerifyToken))
                 {
                     return "the cloud-api provider needs --phone-number-id, --access-token, --app-secret and --verify-token";
@@ -331,14 +347,20 @@ public static class InstanceCommands
         }
     }
 
+    [GeneratedRegex(@"^v\d+\.\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex GraphVersion();
+
     private static bool IsHttpUrl(string? url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
-    /// <summary>An instance as the CLI shows it: settings that are not credentials, never a secret.</summary>
-    private static Option<string> LanguageOption() => new("--language")
+    private static Option<string> LanguageOption(bool defaults) => new("--language")
     {
-        Description = $"default language of the pages and WhatsApp messages: {string.Join(", ", Localization.Languages.Supported)} (default: en)",
+        Description = $"default language of the pages and WhatsApp messages: {string.Join(", ", Localization.Languages.Supported)}{(defaults ? " (default: en)" : "")}",
     };
+
+    private static Option<Guid> InstanceIdOption() => IdOption("--instance", "instance id", "--instance must be an instance id (a UUID)");
+
+    /// <summary>An instance as the CLI shows it: settings that are not credentials, never a secret.</summary>
 
     private static object Describe(Instance i) => new
     {

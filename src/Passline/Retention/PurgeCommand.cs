@@ -14,26 +14,31 @@ public static class PurgeCommand
 {
     public static Command Purge()
     {
-        var olderThan = new Option<int?>("--older-than") { Description = "days since a request ended (default: Passline:Retention:Days, 30)" };
+        var olderThan = new Option<int?>("--older-than")
+        {
+            Description = $"days since a request ended, 0 to {RetentionOptions.MaxDays} (default: Passline:Retention:Days, 30)",
+            CustomParser = result => result.Tokens is [.., var last] && int.TryParse(last.Value, System.Globalization.CultureInfo.InvariantCulture, out var days)
+                ? days
+                : Refuse<int?>(result, "--older-than must be a whole number of days"),
+        };
         var command = new Command("purge",
             "Store the statistics of every hour that can be stored, then delete ended requests and what is attached to them older than the retention period; prints what was deleted and what had to stay.")
         { olderThan };
-        AcceptConfiguration(command);
         command.SetAction((parse, cancellationToken) =>
         {
             var days = parse.GetValue(olderThan);
-            if (days is < 0)
+            if (days is < 0 or > RetentionOptions.MaxDays)
             {
-                return Task.FromResult(Fail("--older-than must be 0 or more days"));
+                return Task.FromResult(Fail($"--older-than must be 0 to {RetentionOptions.MaxDays} days"));
             }
 
             return RunAsync(parse, async (services, db, time, ct) =>
             {
-                var configured = services.GetRequiredService<IConfiguration>().GetSection(RetentionOptions.Section).Get<RetentionOptions>() ?? new RetentionOptions();
-                days ??= configured.Days;
-                if (days < 0)
+                // Read as serve reads it: a value serve would not start with is refused here too.
+                days ??= services.GetRequiredService<IConfiguration>().GetSection(RetentionOptions.Section).Get<RetentionOptions>()?.Days ?? new RetentionOptions().Days;
+                if (days is < 0 or > RetentionOptions.MaxDays)
                 {
-                    return Fail("Passline:Retention:Days must be 0 or more");
+                    return Fail($"Passline:Retention:Days must be 0 to {RetentionOptions.MaxDays}");
                 }
 
                 var writes = Writes.ForCommand(services, time);

@@ -21,21 +21,22 @@ public static class StorageServices
         // The writers take their clock from the container; the commands build theirs from this method alone.
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
-            .Validate(o => o.Provider is "sqlite" or "postgres", "Passline:Storage:Provider must be 'sqlite' or 'postgres'.")
-            .Validate(o => o.Provider != "postgres" || configuration.GetConnectionString("Passline") is { Length: > 0 },
+            .Validate(o => o.Provider.ToUpperInvariant() is "SQLITE" or "POSTGRES", "Passline:Storage:Provider must be 'sqlite' or 'postgres'.")
+            .Validate(o => !StorageOptions.IsPostgres(configuration) || configuration.GetConnectionString("Passline") is { Length: > 0 },
                 "Passline:Storage:Provider is 'postgres' but ConnectionStrings:Passline is not set: give it a PostgreSQL connection string, "
                 + "such as Host=db.example.com;Username=passline;Password=...;Database=passline.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>>(new ConnectionStringValidation(configuration));
 
         services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidation>();
         services.AddSingleton<IPostConfigureOptions<SecretsOptions>, DevelopmentSecretsKey>();
         services.AddSingleton(services => SecretBox.Parse(services.GetRequiredService<IOptions<SecretsOptions>>().Value.Key!));
 
-        var provider = configuration[$"{StorageOptions.Section}:Provider"] ?? "sqlite";
+        var postgres = StorageOptions.IsPostgres(configuration);
         var connectionString = configuration.GetConnectionString("Passline") ?? DefaultConnectionString;
 
-        if (provider == "postgres")
+        if (postgres)
         {
             services.AddDbContextPool<PasslineDb, PostgresPasslineDb>((services, o) => Common(ConfigurePostgres(o, connectionString), services));
         }
@@ -44,7 +45,7 @@ public static class StorageServices
             services.AddDbContextPool<PasslineDb, SqlitePasslineDb>((services, o) => Common(ConfigureSqlite(o, connectionString), services));
         }
 
-        if (provider == "postgres")
+        if (postgres)
         {
             services.AddSingleton(services => new Writes(
                 services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), null, services.GetRequiredService<ILogger<Writes>>()));
@@ -62,6 +63,26 @@ public static class StorageServices
         }
 
         return services;
+    }
+
+    /// <summary>A connection string that its provider cannot read stops the process with the provider's reason.</summary>
+    private sealed class ConnectionStringValidation(IConfiguration configuration) : IValidateOptions<StorageOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, StorageOptions options)
+        {
+            var connectionString = configuration.GetConnectionString("Passline") ?? DefaultConnectionString;
+            try
+            {
+                _ = StorageOptions.IsPostgres(configuration)
+                    ? new Npgsql.NpgsqlConnectionStringBuilder(connectionString).ConnectionString
+                    : new SqliteConnectionStringBuilder(connectionString).ConnectionString;
+                return ValidateOptionsResult.Success;
+            }
+            catch (ArgumentException e)
+            {
+                return ValidateOptionsResult.Fail($"ConnectionStrings:Passline is not a valid connection string: {e.Message}");
+            }
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using Passline.Tests.Infrastructure;
 
 namespace Passline.Tests.Storage;
@@ -46,10 +47,11 @@ public sealed class PersistenceTests
     public async Task ReadinessFailsWhenTheDatabaseIsGone()
     {
         await using var database = await TestDatabase.CreateAsync();
-        var settings = new Dictionary<string, string?> { ["Passline:Storage:AutoMigrate"] = "false" };
-        await using var app = new PasslineApp(database, settings);
+        await using var app = new PasslineApp(database);
 
-        // Nothing migrated this database: no schema, so the service is alive but not ready.
+        // The schema goes away under a running server (serve refuses to start on an unmigrated database): alive, not ready.
+        var drop = database.Provider == "postgres" ? "DROP TABLE instances CASCADE" : "DROP TABLE instances";
+        await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(drop));
         Assert.Equal(HttpStatusCode.OK, (await app.Client().GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client().GetAsync("/readyz")).StatusCode);
     }
